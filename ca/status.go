@@ -1,0 +1,251 @@
+package ca
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"math/big"
+
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/yagona/yagona/ca/responder"
+	"github.com/yagona/yagona/pkg/store"
+)
+
+// RFC 5280 §5.3.1 CRLReason values.
+const (
+	ReasonUnspecified          = 0
+	ReasonKeyCompromise        = 1
+	ReasonAffiliationChanged   = 3
+	ReasonSuperseded           = 4
+	ReasonCessationOfOperation = 5
+	ReasonCertificateHold      = 6
+	ReasonPrivilegeWithdrawn   = 9
+)
+
+// ReasonNames maps the reasons a revocation may give to their RFC 5280
+// names. cACompromise and aACompromise do not apply to end-entity
+// certificates, certificateHold is Suspend, and removeFromCRL is Resume.
+var ReasonNames = map[int]string{
+	ReasonUnspecified:          "unspecified",
+	ReasonKeyCompromise:        "keyCompromise",
+	ReasonAffiliationChanged:   "affiliationChanged",
+	ReasonSuperseded:           "superseded",
+	ReasonCessationOfOperation: "cessationOfOperation",
+	ReasonCertificateHold:      "certificateHold",
+	ReasonPrivilegeWithdrawn:   "privilegeWithdrawn",
+}
+
+// ParseReason accepts a reason by RFC 5280 name.
+func ParseReason(name string) (int, error) {
+	if name == "" {
+		return ReasonUnspecified, nil
+	}
+	for code, n := range ReasonNames {
+		if n == name && code != ReasonCertificateHold {
+			return code, nil
+		}
+	}
+	return 0, invalid("bad_reason", "unknown revocation reason %q", name)
+}
+
+// Certificate returns a certificate record. A holder may only read their own.
+func (a *Authority) Certificate(ctx context.Context, actor Actor, serial string) (store.Certificate, error) {
+	c, err := a.certificate(ctx, serial)
+	if err != nil {
+		return c, err
+	}
+	if err := authorize(actor, c); err != nil {
+		return store.Certificate{}, err
+	}
+	return c, nil
+}
+
+func (a *Authority) certificate(ctx context.Context, serial string) (store.Certificate, error) {
+	n, err := ParseSerial(serial)
+	if err != nil {
+		return store.Certificate{}, err
+	}
+	c, err := a.st.GetCertificate(ctx, SerialHex(n))
+	if err != nil {
+		return c, storeErr(err, "certificate")
+	}
+	return c, nil
+}
+
+// Certificates lists a person's certificates.
+func (a *Authority) Certificates(ctx context.Context, actor Actor, pinfl string) ([]store.Certificate, error) {
+	if !ValidPINFL(pinfl) {
+		return nil, invalid("invalid_pinfl", "pinfl must be exactly 14 digits")
+	}
+	if !actor.Admin && actor.PINFL != pinfl {
+		return nil, newErr(KindForbidden, "forbidden", "holders may list only their own certificates", nil)
+	}
+	cs, err := a.st.ListCertificates(ctx, pinfl)
+	if err != nil {
+		return nil, storeErr(err, "certificates")
+	}
+	return cs, nil
+}
+
+func authorize(actor Actor, c store.Certificate) error {
+	if actor.Admin || (actor.PINFL != "" && actor.PINFL == c.PINFL) || (actor.ID != "" && actor.ID == c.Serial) {
+		return nil
+	}
+	return newErr(KindForbidden, "forbidden", "holders may act only on their own certificates", nil)
+}
+
+// Revoke revokes a good or suspended certificate for reason.
+func (a *Authority) Revoke(ctx context.Context, actor Actor, serial string, reason int) (store.Certificate, error) {
+	if _, ok := ReasonNames[reason]; !ok || reason == ReasonCertificateHold {
+		return store.Certificate{}, invalid("bad_reason", "reason %d is not allowed; use suspend for certificateHold", reason)
+	}
+	if !actor.Admin && reason == ReasonPrivilegeWithdrawn {
+		return store.Certificate{}, newErr(KindForbidden, "forbidden", "only an officer may withdraw privileges", nil)
+	}
+	return a.changeStatus(ctx, actor, serial, "certificate.revoke", store.StatusChange{
+		From: []store.Status{store.StatusGood, store.StatusHold}, To: store.StatusRevoked, Reason: reason})
+}
+
+// Suspend puts a good certificate on hold (certificateHold).
+func (a *Authority) Suspend(ctx context.Context, actor Actor, serial string) (store.Certificate, error) {
+	return a.changeStatus(ctx, actor, serial, "certificate.suspend", store.StatusChange{
+		From: []store.Status{store.StatusGood}, To: store.StatusHold, Reason: ReasonCertificateHold})
+}
+
+// Resume lifts a suspension.
+func (a *Authority) Resume(ctx context.Context, actor Actor, serial string) (store.Certificate, error) {
+	return a.changeStatus(ctx, actor, serial, "certificate.resume", store.StatusChange{
+		From: []store.Status{store.StatusHold}, To: store.StatusGood})
+}
+
+func (a *Authority) changeStatus(ctx context.Context, actor Actor, serial, action string, ch store.StatusChange) (store.Certificate, error) {
+	cur, err := a.certificate(ctx, serial)
+	if err != nil {
+		return cur, err
+	}
+	if err := authorize(actor, cur); err != nil {
+		return store.Certificate{}, err
+	}
+	if cur.Profile != "" {
+		if p, ok := a.cfg.Profiles[cur.Profile]; ok && p.System && !actor.Admin {
+			return store.Certificate{}, newErr(KindForbidden, "forbidden", "system certificates are managed by operators", nil)
+		}
+	}
+	ch.Serial = cur.Serial
+	if ch.To != store.StatusGood {
+		ch.RevokedAt = a.now()
+	}
+	c, err := a.st.UpdateStatus(ctx, ch)
+	if err != nil {
+		if e := storeErr(err, "certificate"); AsError(e).Code == "conflict" {
+			return c, newErr(KindConflict, "bad_status", fmt.Sprintf("certificate is %s", cur.Status), err)
+		}
+		return c, storeErr(err, "certificate")
+	}
+	n, _ := ParseSerial(c.Serial)
+	if a.cfg.OnStatusChange != nil {
+		a.cfg.OnStatusChange(ctx, n)
+	}
+	a.audit(ctx, actor, action, c.Serial, fmt.Sprintf(`{"status":%q,"reason":%d}`, c.Status, c.Reason))
+	if _, err := a.IssueCRL(ctx); err != nil {
+		// The change is committed and OCSP already answers it; the periodic
+		// CRL job catches up.
+		a.log.ErrorContext(ctx, "crl reissue after status change failed", "serial", c.Serial, "err", err)
+	}
+	return c, nil
+}
+
+// OCSPStatus answers the OCSP responder from the store.
+func (a *Authority) OCSPStatus(ctx context.Context, serial *big.Int) (responder.CertStatus, error) {
+	c, err := a.st.GetCertificate(ctx, SerialHex(serial))
+	if err != nil {
+		if AsError(storeErr(err, "")).Kind == KindNotFound {
+			return responder.CertStatus{Status: ocsp.Unknown}, nil
+		}
+		return responder.CertStatus{}, err
+	}
+	if c.Issuer != a.cfg.Issuer.Name {
+		return responder.CertStatus{Status: ocsp.Unknown}, nil
+	}
+	switch c.Status {
+	case store.StatusRevoked, store.StatusHold:
+		return responder.CertStatus{Status: ocsp.Revoked, RevokedAt: c.RevokedAt, Reason: c.Reason}, nil
+	}
+	return responder.CertStatus{Status: ocsp.Good}, nil
+}
+
+// AuthenticateHolder verifies a TLS client certificate chain (leaf first) as
+// proof that the caller holds a good certificate of ours: it must chain to
+// our roots at the current time, allow client authentication, be on record
+// and not revoked or suspended.
+func (a *Authority) AuthenticateHolder(ctx context.Context, chain []*x509.Certificate) (Actor, store.Certificate, error) {
+	fail := func(msg string, err error) (Actor, store.Certificate, error) {
+		return Actor{}, store.Certificate{}, newErr(KindUnauthorized, "bad_client_certificate", msg, err)
+	}
+	if len(chain) == 0 {
+		return fail("a client certificate is required", nil)
+	}
+	inter := a.inter
+	if len(chain) > 1 {
+		inter = a.inter.Clone()
+		for _, c := range chain[1:] {
+			inter.AddCert(c)
+		}
+	}
+	_, err := chain[0].Verify(x509.VerifyOptions{Roots: a.roots, Intermediates: inter,
+		CurrentTime: a.now(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	if err != nil {
+		return fail("client certificate does not verify", err)
+	}
+	rec, err := a.st.GetCertificate(ctx, SerialHex(chain[0].SerialNumber))
+	if err != nil {
+		if AsError(storeErr(err, "")).Kind == KindNotFound {
+			return fail("client certificate is not on record", err)
+		}
+		return Actor{}, store.Certificate{}, storeErr(err, "certificate")
+	}
+	if rec.Status != store.StatusGood {
+		return fail("client certificate is "+string(rec.Status), nil)
+	}
+	if p, ok := a.cfg.Profiles[rec.Profile]; !ok || p.System {
+		return fail("client certificate is not a holder's certificate", nil)
+	} else if p.Service {
+		// A service certificate speaks for itself only, not for the person
+		// responsible for it.
+		return Actor{ID: rec.Serial}, rec, nil
+	}
+	return Actor{ID: rec.Serial, PINFL: rec.PINFL}, rec, nil
+}
+
+// Renew issues a new certificate for the same person and profile to a
+// holder authenticated by AuthenticateHolder. The new key must differ from
+// the current one.
+func (a *Authority) Renew(ctx context.Context, holder *x509.Certificate, rec store.Certificate, csrPEM []byte) (*Issued, error) {
+	csr, err := ParseCSR(csrPEM)
+	if err != nil {
+		return nil, err
+	}
+	if publicKeysEqual(holder.PublicKey, csr.PublicKey) {
+		return nil, invalid("key_reuse", "renewal needs a new key")
+	}
+	prof, ok := a.cfg.Profiles[rec.Profile]
+	if !ok || !prof.Renewable {
+		return nil, newErr(KindForbidden, "not_renewable", "certificates of this profile cannot be renewed by their holder", nil)
+	}
+	tin, title := subjectAttrs(holder.Subject)
+	if prof.Service {
+		title = holder.Subject.CommonName
+	}
+	subj, err := a.subjectFor(ctx, prof, rec.PINFL, tin, title)
+	if err != nil {
+		return nil, err
+	}
+	issued, err := a.issue(ctx, prof, subj, csr, store.Certificate{PINFL: rec.PINFL, Profile: prof.Name, RenewedFrom: rec.Serial}, "")
+	if err != nil {
+		return nil, err
+	}
+	a.audit(ctx, Actor{ID: rec.Serial, PINFL: rec.PINFL}, "certificate.renew", SerialHex(issued.Cert.SerialNumber),
+		fmt.Sprintf(`{"profile":%q,"renewed_from":%q}`, prof.Name, rec.Serial))
+	return issued, nil
+}

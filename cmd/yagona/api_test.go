@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestAPIBadInput sends malformed, oversized, unauthenticated and hostile
+// requests: each gets a 4xx with a JSON problem, never a 5xx.
+func TestAPIBadInput(t *testing.T) {
+	s := startServer(t, nil)
+	tok := s.adminToken()
+	s.mustCLI("ra", "person", "add", "--pinfl", "50505050505050", "--given-name", "Ali", "--surname", "Valiyev", "--birth-date", "1970-07-07")
+	big := `{"csr":"` + strings.Repeat("A", 70<<10) + `","enrollment_code":"x"}`
+	cases := []struct {
+		name, method, path, token, ctype, body string
+		status                                 int
+		code                                   string
+	}{
+		{"unknown route", "GET", "/api/v1/nothing", "", "", "", 404, "not_found"},
+		{"wrong method", "DELETE", "/api/v1/certificates", "", "", "", 405, "method_not_allowed"},
+		{"no token", "POST", "/api/v1/persons", "", "application/json", `{}`, 401, "unauthorized"},
+		{"bad token", "POST", "/api/v1/persons", "yop_admin_" + strings.Repeat("x", 43), "application/json", `{}`, 401, "unauthorized"},
+		{"malformed json", "POST", "/api/v1/persons", tok, "application/json", `{"pinfl":`, 400, "bad_json"},
+		{"unknown field", "POST", "/api/v1/persons", tok, "application/json", `{"pinfl":"1","admin":true}`, 400, "bad_json"},
+		{"trailing json", "POST", "/api/v1/persons", tok, "application/json", `{} {}`, 400, "bad_json"},
+		{"wrong type", "POST", "/api/v1/persons", tok, "application/json", `{"pinfl":14}`, 400, "bad_json"},
+		{"not json", "POST", "/api/v1/persons", tok, "text/plain", `hi`, 415, "unsupported_media_type"},
+		{"invalid pinfl", "POST", "/api/v1/persons", tok, "application/json", `{"pinfl":"123","given_name":"A","surname":"B","birth_date":"1990-01-01"}`, 400, "invalid_pinfl"},
+		{"duplicate person", "POST", "/api/v1/persons", tok, "application/json", `{"pinfl":"50505050505050","given_name":"A","surname":"B","birth_date":"1990-01-01"}`, 409, "already_exists"},
+		{"invalid tin", "POST", "/api/v1/organizations", tok, "application/json", `{"tin":"12","name":"X"}`, 400, "invalid_tin"},
+		{"unknown profile", "POST", "/api/v1/enrollments", tok, "application/json", `{"pinfl":"50505050505050","profile":"king"}`, 400, "unknown_profile"},
+		{"system profile", "POST", "/api/v1/enrollments", tok, "application/json", `{"pinfl":"50505050505050","profile":"system"}`, 400, "unknown_profile"},
+		{"enroll unknown person", "POST", "/api/v1/enrollments", tok, "application/json", `{"pinfl":"11111111111111","profile":"citizen"}`, 404, "not_found"},
+		{"oversized body", "POST", "/api/v1/certificates", "", "application/json", big, 413, "too_large"},
+		{"bad code", "POST", "/api/v1/certificates", "", "application/json", `{"csr":"x","enrollment_code":"nope"}`, 401, "invalid_code"},
+		{"revoke unknown", "POST", "/api/v1/certificates/abcdef/revoke", tok, "application/json", `{"reason":"keyCompromise"}`, 404, "not_found"},
+		{"revoke bad serial", "POST", "/api/v1/certificates/zz!/revoke", tok, "", "", 400, "bad_serial"},
+		{"revoke bad reason", "POST", "/api/v1/certificates/abcdef/revoke", tok, "application/json", `{"reason":"bored"}`, 400, "bad_reason"},
+		{"holder without cert", "POST", "/api/v1/certificates/abcdef/revoke", "", "", "", 401, "unauthorized"},
+		{"renew without cert", "POST", "/api/v1/certificates/renew", "", "application/json", `{"csr":"x"}`, 401, "unauthorized"},
+		{"list bad pinfl", "GET", "/api/v1/certificates?pinfl=1", tok, "", "", 400, "invalid_pinfl"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(c.method, s.https+c.path, bytes.NewReader([]byte(c.body)))
+			if c.ctype != "" {
+				req.Header.Set("Content-Type", c.ctype)
+			}
+			if c.token != "" {
+				req.Header.Set("Authorization", "Bearer "+c.token)
+			}
+			resp, err := s.client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			var p struct {
+				Error   string `json:"error"`
+				Message string `json:"message"`
+			}
+			if err := json.Unmarshal(body, &p); err != nil {
+				t.Fatalf("status %d, body not JSON: %q", resp.StatusCode, body)
+			}
+			if resp.StatusCode != c.status || p.Error != c.code || p.Message == "" {
+				t.Fatalf("got %d %+v, want %d %s", resp.StatusCode, p, c.status, c.code)
+			}
+		})
+	}
+}
+
+// TestFailureRateLimit: one address that keeps failing is refused for a
+// while with 429.
+func TestFailureRateLimit(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.CA.FailuresPerMinute = 3 })
+	var last int
+	for range 5 {
+		last = s.api("POST", "/api/v1/certificates", "", map[string]string{"csr": "x", "enrollment_code": "0000000000-00000-00000-00000-00000"}, nil)
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("status %d after repeated failures, want 429", last)
+	}
+}
+
+// TestReadiness: /healthz and /readyz answer on both listeners.
+func TestReadiness(t *testing.T) {
+	s := startServer(t, nil)
+	for _, u := range []string{s.http + "/healthz", s.http + "/readyz", s.http + "/metrics", s.http + "/pki/roots.pem", s.http + "/pki/ca.pem"} {
+		if b := s.fetch(u); len(b) == 0 {
+			t.Errorf("%s: empty", u)
+		}
+	}
+	resp, err := s.client.Get(s.https + "/readyz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("https readyz: %v %v", err, resp)
+	}
+	resp.Body.Close()
+}

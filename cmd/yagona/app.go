@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/yagona/yagona/ca"
+	"github.com/yagona/yagona/ca/api"
+	"github.com/yagona/yagona/ca/responder"
+	"github.com/yagona/yagona/pkg/cache"
+	"github.com/yagona/yagona/pkg/kms"
+	"github.com/yagona/yagona/pkg/operator"
+	"github.com/yagona/yagona/pkg/store"
+)
+
+// app is the wired server: what `serve` runs and `init` creates.
+type app struct {
+	cfg      *Config
+	log      *slog.Logger
+	store    store.Store
+	cache    cache.Cache
+	auth     *ca.Authority
+	ocsp     *responder.Responder
+	api      *api.Server
+	tlsCert  tls.Certificate
+	hier     *ca.Hierarchy
+	registry *prometheus.Registry
+}
+
+// keyStore adapts pkg/kms to ca.KeyStore.
+type keyStore struct{ opts kms.Options }
+
+func (k keyStore) Load(uri string) (crypto.Signer, error) { return kms.Load(uri, k.opts) }
+func (k keyStore) Create(uri, alg string) (crypto.Signer, error) {
+	return kms.Create(uri, kms.Algorithm(alg), k.opts)
+}
+func (k keyStore) Exists(uri string) (bool, error) { return kms.Exists(uri, k.opts) }
+
+// passphrase finds the key passphrase: the environment variable, else the
+// file; in development (generate_passphrase) a missing file is created
+// with a random passphrase, and the log says so.
+func passphrase(cfg *Config, log *slog.Logger) ([]byte, error) {
+	if cfg.Keys.PassphraseEnv != "" {
+		if v := os.Getenv(cfg.Keys.PassphraseEnv); v != "" {
+			return []byte(v), nil
+		}
+		if cfg.Keys.PassphraseFile == "" {
+			return nil, fmt.Errorf("keys: environment variable %s is empty", cfg.Keys.PassphraseEnv)
+		}
+	}
+	path := cfg.dataPath(cfg.Keys.PassphraseFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if p := strings.TrimSpace(string(b)); p != "" {
+			return []byte(p), nil
+		}
+		return nil, fmt.Errorf("keys: passphrase file %s is empty", path)
+	}
+	if !errors.Is(err, os.ErrNotExist) || !cfg.Keys.GeneratePassphrase {
+		return nil, fmt.Errorf("keys: passphrase: %w", err)
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, err
+	}
+	p := base64.RawURLEncoding.EncodeToString(raw[:])
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(p+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("keys: write generated passphrase: %w", err)
+	}
+	log.Warn("generated a key passphrase for development; production takes it from the environment", "file", path)
+	return []byte(p), nil
+}
+
+func openCache(ctx context.Context, cfg *Config) (cache.Cache, error) {
+	if cfg.Cache == "memory" {
+		return cache.NewMemory(time.Now), nil
+	}
+	return cache.OpenRedis(ctx, cfg.Cache, "yagona:")
+}
+
+// newApp opens storage, loads (or on first start creates) the CA
+// hierarchy and wires the CA, the OCSP responder and the HTTP edge.
+func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err error) {
+	a := &app{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	if a.store, err = store.Open(ctx, cfg.storeURL()); err != nil {
+		return nil, err
+	}
+	if a.cache, err = openCache(ctx, cfg); err != nil {
+		return nil, err
+	}
+	pass, err := passphrase(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	ks := keyStore{opts: kms.Options{BaseDir: cfg.DataDir, Passphrase: pass}}
+	linter, err := ca.NewLinter(cfg.CA.LintExclude)
+	if err != nil {
+		return nil, err
+	}
+	a.hier, err = ca.LoadHierarchy(ca.HierarchyConfig{
+		CertDir: cfg.dataPath("certs"), Keys: ks, RootKey: cfg.Keys.Root, IssuingKey: cfg.Keys.Issuing,
+		Organization: cfg.CA.Organization, RootName: cfg.CA.RootName, IssuingName: cfg.CA.IssuingName,
+		Linter: linter, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	issuer, err := ca.NewIssuer("issuing", a.hier.Issuing, a.hier.IssuingKey, linter)
+	if err != nil {
+		return nil, err
+	}
+	profiles, err := cfg.profiles()
+	if err != nil {
+		return nil, err
+	}
+	base := strings.TrimSuffix(cfg.PublicURL.HTTP, "/")
+	a.auth, err = ca.New(ca.Config{
+		Issuer: issuer, Roots: []*x509.Certificate{a.hier.Root}, Profiles: profiles,
+		URLs:          ca.URLs{OCSP: base + "/ocsp", CAIssuers: base + "/pki/issuing.cer", CRL: base + "/crl/issuing.crl"},
+		EnrollmentTTL: cfg.CA.EnrollmentTTL, MaxAttempts: cfg.CA.MaxAttempts, CRLValidity: cfg.CA.CRLValidity,
+		Logger: log,
+		OnStatusChange: func(ctx context.Context, serial *big.Int) {
+			if err := a.ocsp.Invalidate(ctx, serial); err != nil {
+				log.ErrorContext(ctx, "ocsp invalidate failed", "serial", serial.Text(16), "err", err)
+			}
+		},
+	}, a.store, a.cache)
+	if err != nil {
+		return nil, err
+	}
+	ocspCert, ocspKey, err := a.auth.SystemCertificate(ctx, ks, ca.SystemCert{Kind: "ocsp",
+		CertPath: cfg.dataPath("certs/ocsp.pem"), KeyURI: cfg.Keys.OCSP, Validity: orDefault(cfg.CA.OCSPCertValidity, 90*24*time.Hour)})
+	if err != nil {
+		return nil, err
+	}
+	tlsCert, tlsKey, err := a.auth.SystemCertificate(ctx, ks, ca.SystemCert{Kind: "tls",
+		CertPath: cfg.dataPath("certs/tls.pem"), KeyURI: cfg.Keys.TLS, Hosts: cfg.TLSHosts, Validity: orDefault(cfg.CA.TLSCertValidity, 365*24*time.Hour)})
+	if err != nil {
+		return nil, err
+	}
+	a.tlsCert = tls.Certificate{Certificate: [][]byte{tlsCert.Raw, a.hier.Issuing.Raw}, PrivateKey: tlsKey, Leaf: tlsCert}
+	a.ocsp, err = responder.New(responder.Config{Issuer: a.hier.Issuing, ResponderCert: ocspCert, Signer: ocspKey,
+		Validity: cfg.CA.OCSPValidity, Logger: log, Registerer: a.registry}, a.auth, a.cache)
+	if err != nil {
+		return nil, err
+	}
+	created, err := operator.Bootstrap(ctx, a.store, cfg.dataPath("secrets/admin-token"), time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Warn("created the administrator credential; its token is in a file only the owner can read", "file", cfg.dataPath("secrets/admin-token"))
+	}
+	a.api = api.New(api.Config{Authority: a.auth, Operators: operator.NewAuthenticator(a.store), Limiter: a.cache,
+		Roots: []*x509.Certificate{a.hier.Root}, OCSP: a.ocsp, FailuresPerMinute: cfg.CA.FailuresPerMinute,
+		Logger: log, Registerer: a.registry})
+	return a, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func (a *app) close() {
+	if a.cache != nil {
+		_ = a.cache.Close()
+	}
+	if a.store != nil {
+		_ = a.store.Close()
+	}
+}
+
+// handlers builds the HTTPS mux (API, PKI, operations) and the plain HTTP
+// mux (PKI and operations only).
+func (a *app) handlers() (https, plain http.Handler) {
+	ops := func(mux *http.ServeMux) {
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+		mux.HandleFunc("GET /readyz", a.ready)
+		mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+	}
+	secure := http.NewServeMux()
+	a.api.RegisterAPI(secure)
+	a.api.RegisterPKI(secure)
+	ops(secure)
+	open := http.NewServeMux()
+	a.api.RegisterPKI(open)
+	ops(open)
+	return secure, open
+}
+
+// ready answers 200 only when the store and cache answer and the CA keys
+// sign.
+func (a *app) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	var problems []string
+	if err := a.store.Ping(ctx); err != nil {
+		problems = append(problems, "store: "+err.Error())
+	}
+	if err := a.cache.Ping(ctx); err != nil {
+		problems = append(problems, "cache: "+err.Error())
+	}
+	if err := probeKey(a.hier.IssuingKey); err != nil {
+		problems = append(problems, "issuing key: "+err.Error())
+	}
+	if len(problems) > 0 {
+		a.log.WarnContext(ctx, "not ready", "problems", problems)
+		http.Error(w, "not ready\n"+strings.Join(problems, "\n")+"\n", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// probeKey signs a throwaway digest to show the key is usable.
+func probeKey(k crypto.Signer) error {
+	d := sha256.Sum256([]byte("yagona readiness probe"))
+	_, err := k.Sign(rand.Reader, d[:], crypto.SHA256)
+	return err
+}

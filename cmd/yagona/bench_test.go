@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/yagona/yagona/pkg/load"
+)
+
+// The HTTP benchmarks start a real server in-process and drive it through
+// pkg/load, the same code as cmd/yagona-load. Setup (people, enrollments,
+// CSRs) is untimed. They report requests/s, p50/p99 and the ratio of the
+// request rate to this machine's single-core ECDSA P-256 signing rate,
+// measured in the same run (docs/performance.md).
+//
+//	go test ./cmd/yagona -run '^$' -bench 'HTTP' -benchtime 4000x
+
+func benchServer(b *testing.B) (*testServer, load.Options) {
+	s := startServer(b, func(c *Config) {
+		c.Log.Level = "error"
+	})
+	return s, load.Options{
+		Server: s.https, OCSPURL: s.http + "/ocsp",
+		CAFile:      filepath.Join(s.data, "certs", "root.pem"),
+		TokenFile:   filepath.Join(s.data, "secrets", "admin-token"),
+		Concurrency: 32, Duration: 2 * time.Minute, Certs: 50,
+	}
+}
+
+func report(b *testing.B, rep load.Report) {
+	if rep.Errors > 0 {
+		b.Fatalf("%d errors, first: %s", rep.Errors, rep.FirstError)
+	}
+	sign, verify := load.CryptoRates(200 * time.Millisecond)
+	b.ReportMetric(rep.PerSecond, "req/s")
+	b.ReportMetric(rep.P50ms, "p50-ms")
+	b.ReportMetric(rep.P99ms, "p99-ms")
+	b.ReportMetric(rep.PerSecond/sign, "x-sign-rate")
+	b.ReportMetric(rep.PerSecond/verify, "x-verify-rate")
+}
+
+func BenchmarkIssueHTTP(b *testing.B) {
+	_, o := benchServer(b)
+	c, err := load.NewClient(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	work, err := c.PrepareIssue(b.N)
+	if err != nil {
+		b.Fatal(err)
+	}
+	o.N = b.N
+	b.ResetTimer()
+	rep := load.Timed(context.Background(), o, work)
+	b.StopTimer()
+	report(b, rep)
+}
+
+func BenchmarkOCSPHTTP(b *testing.B) {
+	_, o := benchServer(b)
+	c, err := load.NewClient(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	work, err := c.PrepareOCSP(o.Certs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Warm the cache: one answer per certificate.
+	o.N = o.Certs
+	load.Timed(context.Background(), o, work)
+	o.N = b.N
+	b.ResetTimer()
+	rep := load.Timed(context.Background(), o, work)
+	b.StopTimer()
+	report(b, rep)
+}

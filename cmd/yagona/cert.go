@@ -1,0 +1,292 @@
+package main
+
+import (
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"io"
+	"net/url"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/yagona/yagona/pkg/kms"
+)
+
+// certRecord is the API's certificate JSON.
+type certRecord struct {
+	Serial      string `json:"serial"`
+	Issuer      string `json:"issuer"`
+	PINFL       string `json:"pinfl,omitempty"`
+	Profile     string `json:"profile"`
+	Status      string `json:"status"`
+	Reason      string `json:"reason,omitempty"`
+	RevokedAt   string `json:"revoked_at,omitempty"`
+	NotBefore   string `json:"not_before"`
+	NotAfter    string `json:"not_after"`
+	RenewedFrom string `json:"renewed_from,omitempty"`
+	Certificate string `json:"certificate"`
+}
+
+func (r certRecord) text(w io.Writer) {
+	fprintf(w, "serial:  %s\nprofile: %s\npinfl:   %s\nstatus:  %s", r.Serial, r.Profile, r.PINFL, r.Status)
+	if r.Reason != "" {
+		fprintf(w, " (%s since %s)", r.Reason, r.RevokedAt)
+	}
+	fprintf(w, "\nvalid:   %s to %s\n", r.NotBefore, r.NotAfter)
+}
+
+func newCertCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "cert", Short: "Certificates: enroll, renew, show, list, revoke, suspend, resume"}
+	cmd.AddCommand(newCertEnrollCmd(g), newCertRenewCmd(g), newCertShowCmd(g), newCertListCmd(g),
+		newCertStatusCmd(g, "revoke", "Revoke a certificate"),
+		newCertStatusCmd(g, "suspend", "Suspend a certificate (certificateHold)"),
+		newCertStatusCmd(g, "resume", "Lift a suspension"))
+	return cmd
+}
+
+func newCertShowCmd(g *globals) *cobra.Command {
+	var f clientFlags
+	var serial string
+	cmd := &cobra.Command{
+		Use: "show", Short: "Show a certificate and its status", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.newClient(&f, true)
+			if err != nil {
+				return err
+			}
+			var rec certRecord
+			if err := c.do("GET", "/api/v1/certificates/"+url.PathEscape(serial), nil, &rec); err != nil {
+				return err
+			}
+			return g.print(rec, rec.text)
+		},
+	}
+	f.register(cmd, true)
+	cmd.Flags().StringVar(&serial, "serial", "", "certificate serial (hex)")
+	return cmd
+}
+
+func newCertListCmd(g *globals) *cobra.Command {
+	var f clientFlags
+	var pinfl string
+	cmd := &cobra.Command{
+		Use: "list", Short: "List a person's certificates", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.newClient(&f, true)
+			if err != nil {
+				return err
+			}
+			var out struct {
+				Certificates []certRecord `json:"certificates"`
+			}
+			if err := c.do("GET", "/api/v1/certificates?pinfl="+url.QueryEscape(pinfl), nil, &out); err != nil {
+				return err
+			}
+			return g.print(out, func(w io.Writer) {
+				for _, r := range out.Certificates {
+					fprintf(w, "%s  %-8s  %-7s  %s\n", r.Serial, r.Profile, r.Status, r.NotAfter)
+				}
+			})
+		},
+	}
+	f.register(cmd, true)
+	cmd.Flags().StringVar(&pinfl, "pinfl", "", "the person's PINFL")
+	return cmd
+}
+
+func newCertStatusCmd(g *globals, action, short string) *cobra.Command {
+	var f clientFlags
+	var serial, reason string
+	cmd := &cobra.Command{
+		Use: action, Short: short, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.newClient(&f, true)
+			if err != nil {
+				return err
+			}
+			var body any
+			if action == "revoke" && reason != "" {
+				body = map[string]string{"reason": reason}
+			}
+			var rec certRecord
+			if err := c.do("POST", "/api/v1/certificates/"+url.PathEscape(serial)+"/"+action, body, &rec); err != nil {
+				return err
+			}
+			return g.print(rec, rec.text)
+		},
+	}
+	f.register(cmd, true)
+	cmd.Flags().StringVar(&serial, "serial", "", "certificate serial (hex)")
+	if action == "revoke" {
+		cmd.Flags().StringVar(&reason, "reason", "", "RFC 5280 reason: keyCompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn (default unspecified)")
+	}
+	return cmd
+}
+
+// issued is the API's answer to an enrollment or renewal.
+type issued struct {
+	Serial      string `json:"serial"`
+	Profile     string `json:"profile"`
+	NotBefore   string `json:"not_before"`
+	NotAfter    string `json:"not_after"`
+	Certificate string `json:"certificate"`
+	Chain       string `json:"chain"`
+}
+
+func (g *globals) saveIssued(out, chainOut string, res issued) error {
+	if err := os.WriteFile(out, []byte(res.Certificate), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(chainOut, []byte(res.Chain), 0o644); err != nil {
+		return err
+	}
+	return g.print(res, func(w io.Writer) {
+		fprintf(w, "certificate %s (%s) saved to %s, its issuing chain to %s; valid until %s\n",
+			res.Serial, res.Profile, out, chainOut, res.NotAfter)
+	})
+}
+
+func newCertEnrollCmd(g *globals) *cobra.Command {
+	var f clientFlags
+	var code, keyFile, csrFile, out, chainOut string
+	cmd := &cobra.Command{
+		Use: "enroll", Short: "Redeem an enrollment code: make a CSR with your key and save the certificate and chain", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if code == "" {
+				return errors.New("--code is required")
+			}
+			c, err := g.newClient(&f, false)
+			if err != nil {
+				return err
+			}
+			var csr string
+			if csrFile != "" {
+				b, err := os.ReadFile(csrFile)
+				if err != nil {
+					return err
+				}
+				csr = string(b)
+			} else if csr, err = makeCSR(&f, keyFile); err != nil {
+				return err
+			}
+			var res issued
+			if err := c.do("POST", "/api/v1/certificates", map[string]string{"csr": csr, "enrollment_code": code}, &res); err != nil {
+				return err
+			}
+			return g.saveIssued(out, chainOut, res)
+		},
+	}
+	f.register(cmd, false)
+	f.registerPass(cmd)
+	cmd.Flags().StringVar(&code, "code", "", "the enrollment code from the registration officer")
+	cmd.Flags().StringVar(&keyFile, "key", "key.pem", "your encrypted key (yagona key new)")
+	cmd.Flags().StringVar(&csrFile, "csr", "", "send this PEM CSR (made by OpenSSL, say) instead of making one from --key")
+	cmd.Flags().StringVar(&out, "out", "cert.pem", "where to save the certificate (PEM)")
+	cmd.Flags().StringVar(&chainOut, "chain", "chain.pem", "where to save the issuing chain (PEM)")
+	return cmd
+}
+
+func newCertRenewCmd(g *globals) *cobra.Command {
+	var f clientFlags
+	var newKey, out, chainOut string
+	cmd := &cobra.Command{
+		Use: "renew", Short: "Renew with proof of your current certificate (TLS client authentication) onto a new key", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.certFile == "" {
+				return errors.New("--cert and --key (the current certificate) are required")
+			}
+			c, err := g.newClient(&f, false)
+			if err != nil {
+				return err
+			}
+			csr, err := makeCSR(&f, newKey)
+			if err != nil {
+				return err
+			}
+			var res issued
+			if err := c.do("POST", "/api/v1/certificates/renew", map[string]string{"csr": csr}, &res); err != nil {
+				return err
+			}
+			return g.saveIssued(out, chainOut, res)
+		},
+	}
+	f.register(cmd, true)
+	cmd.Flags().StringVar(&newKey, "new-key", "", "the new encrypted key (yagona key new); same passphrase source")
+	cmd.Flags().StringVar(&out, "out", "cert.pem", "where to save the new certificate (PEM)")
+	cmd.Flags().StringVar(&chainOut, "chain", "chain.pem", "where to save the issuing chain (PEM)")
+	return cmd
+}
+
+// makeCSR signs a PKCS#10 request with the key; the subject is left empty
+// because the CA takes it from the registration record.
+func makeCSR(f *clientFlags, keyFile string) (string, error) {
+	key, err := f.loadKey(keyFile)
+	if err != nil {
+		return "", err
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
+	if err != nil {
+		return "", err
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})), nil
+}
+
+func newKeyCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "key", Short: "Keys on this computer"}
+	var f clientFlags
+	var out, alg string
+	newCmd := &cobra.Command{
+		Use: "new", Short: "Make a key pair in an encrypted PKCS#8 file", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pass, err := f.passphrase()
+			if err != nil {
+				return err
+			}
+			key, err := kms.GenerateKey(kms.Algorithm(alg))
+			if err != nil {
+				return err
+			}
+			pemBytes, err := kms.EncryptPEM(key, pass)
+			if err != nil {
+				return err
+			}
+			fh, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return err
+			}
+			if _, err := fh.Write(pemBytes); err != nil {
+				fh.Close()
+				return err
+			}
+			if err := fh.Close(); err != nil {
+				return err
+			}
+			return g.print(map[string]string{"key": out, "algorithm": alg}, func(w io.Writer) {
+				fprintf(w, "wrote %s key to %s (encrypted)\n", alg, out)
+			})
+		},
+	}
+	f.registerPass(newCmd)
+	newCmd.Flags().StringVar(&out, "out", "key.pem", "key file to create")
+	newCmd.Flags().StringVar(&alg, "alg", "ecdsa-p256", "ecdsa-p256, ecdsa-p384, ed25519, rsa-2048, rsa-3072 or rsa-4096")
+	cmd.AddCommand(newCmd)
+	return cmd
+}
+
+func pemBlocks(data []byte, typ string) [][]byte {
+	var out [][]byte
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return out
+		}
+		if b.Type == typ {
+			out = append(out, b.Bytes)
+		}
+	}
+}
+
+var decryptKey = kms.DecryptPEM

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/yagona/yagona/ca"
+	"github.com/yagona/yagona/configs"
+)
+
+// Config is the schema of configs/*.yaml. Unknown keys are errors.
+type Config struct {
+	DataDir string `yaml:"data_dir"`
+	Listen  struct {
+		HTTPS string `yaml:"https"`
+		HTTP  string `yaml:"http"`
+	} `yaml:"listen"`
+	PublicURL struct {
+		HTTP  string `yaml:"http"`
+		HTTPS string `yaml:"https"`
+	} `yaml:"public_url"`
+	TLSHosts []string `yaml:"tls_hosts"`
+	Store    string   `yaml:"store"`
+	Cache    string   `yaml:"cache"`
+	Keys     struct {
+		PassphraseEnv      string `yaml:"passphrase_env"`
+		PassphraseFile     string `yaml:"passphrase_file"`
+		GeneratePassphrase bool   `yaml:"generate_passphrase"`
+		Root               string `yaml:"root"`
+		Issuing            string `yaml:"issuing"`
+		OCSP               string `yaml:"ocsp"`
+		TLS                string `yaml:"tls"`
+	} `yaml:"keys"`
+	CA struct {
+		Organization      string        `yaml:"organization"`
+		RootName          string        `yaml:"root_name"`
+		IssuingName       string        `yaml:"issuing_name"`
+		EnrollmentTTL     time.Duration `yaml:"enrollment_ttl"`
+		MaxAttempts       int           `yaml:"max_attempts"`
+		CRLValidity       time.Duration `yaml:"crl_validity"`
+		OCSPValidity      time.Duration `yaml:"ocsp_validity"`
+		OCSPCertValidity  time.Duration `yaml:"ocsp_cert_validity"`
+		TLSCertValidity   time.Duration `yaml:"tls_cert_validity"`
+		FailuresPerMinute int           `yaml:"failures_per_minute"`
+		LintExclude       []string      `yaml:"lint_exclude"`
+	} `yaml:"ca"`
+	Log struct {
+		Level  string `yaml:"level"`
+		Format string `yaml:"format"`
+	} `yaml:"log"`
+	Profiles map[string]ProfileConfig `yaml:"profiles"`
+}
+
+// ProfileConfig is one certificate profile in the configuration.
+type ProfileConfig struct {
+	Policy       string        `yaml:"policy"`
+	Validity     time.Duration `yaml:"validity"`
+	KeyUsage     []string      `yaml:"key_usage"`
+	ExtKeyUsage  []string      `yaml:"ext_key_usage"`
+	Organization bool          `yaml:"organization"`
+	Title        bool          `yaml:"title"`
+	Service      bool          `yaml:"service"`
+	System       bool          `yaml:"system"`
+	Renewable    bool          `yaml:"renewable"`
+}
+
+// loadConfig reads path, or the embedded default when path is empty.
+func loadConfig(path string) (*Config, error) {
+	var data []byte
+	var err error
+	if path == "" {
+		data, err = configs.Files.ReadFile(configs.Default)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return parseConfig(data)
+}
+
+func parseConfig(data []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// validate reports every problem at once.
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("config: "+format, args...)) }
+	for name, addr := range map[string]string{"listen.https": c.Listen.HTTPS, "listen.http": c.Listen.HTTP} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad("%s: %q is not host:port", name, addr)
+		}
+	}
+	for name, u := range map[string]string{"public_url.http": c.PublicURL.HTTP, "public_url.https": c.PublicURL.HTTPS} {
+		pu, err := url.Parse(u)
+		want := strings.TrimPrefix(name, "public_url.")
+		if err != nil || pu.Scheme != want || pu.Host == "" {
+			bad("%s: %q must be an absolute %s:// URL", name, u, want)
+		}
+	}
+	if len(c.TLSHosts) == 0 {
+		bad("tls_hosts: at least one host name or address is needed")
+	}
+	if !strings.HasPrefix(c.Store, "sqlite:") && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
+		bad("store: %q must be sqlite:FILE or postgres://...", c.Store)
+	}
+	if c.Cache != "memory" && !strings.HasPrefix(c.Cache, "redis://") && !strings.HasPrefix(c.Cache, "rediss://") {
+		bad("cache: %q must be memory or redis://...", c.Cache)
+	}
+	if c.Keys.PassphraseEnv == "" && c.Keys.PassphraseFile == "" {
+		bad("keys: passphrase_env or passphrase_file is required")
+	}
+	for name, uri := range map[string]string{"root": c.Keys.Root, "issuing": c.Keys.Issuing, "ocsp": c.Keys.OCSP, "tls": c.Keys.TLS} {
+		if uri == "" {
+			bad("keys.%s: key URI is required", name)
+		}
+	}
+	if c.CA.Organization == "" || c.CA.RootName == "" || c.CA.IssuingName == "" {
+		bad("ca: organization, root_name and issuing_name are required")
+	}
+	switch c.Log.Level {
+	case "", "debug", "info", "warn", "error":
+	default:
+		bad("log.level: %q is not debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "", "text", "json":
+	default:
+		bad("log.format: %q is not text or json", c.Log.Format)
+	}
+	if _, err := c.profiles(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// profiles converts the configured profiles to the CA's typed form.
+func (c *Config) profiles() (map[string]ca.Profile, error) {
+	if len(c.Profiles) == 0 {
+		return nil, errors.New("config: profiles: at least one is needed")
+	}
+	out := make(map[string]ca.Profile, len(c.Profiles))
+	var errs []error
+	for name, pc := range c.Profiles {
+		p := ca.Profile{Name: name, Validity: pc.Validity, Organization: pc.Organization, Title: pc.Title,
+			Service: pc.Service, System: pc.System, Renewable: pc.Renewable}
+		oid, err := parseOID(pc.Policy)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("config: profiles.%s.policy: %w", name, err))
+		}
+		p.Policy = oid
+		for _, ku := range pc.KeyUsage {
+			v, ok := ca.KeyUsageByName[ku]
+			if !ok {
+				errs = append(errs, fmt.Errorf("config: profiles.%s.key_usage: unknown %q", name, ku))
+			}
+			p.KeyUsage |= v
+		}
+		for _, eku := range pc.ExtKeyUsage {
+			v, ok := ca.ExtKeyUsageByName[eku]
+			if !ok {
+				errs = append(errs, fmt.Errorf("config: profiles.%s.ext_key_usage: unknown %q", name, eku))
+			}
+			p.ExtKeyUsage = append(p.ExtKeyUsage, v)
+		}
+		if err := p.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("config: %w", err))
+		}
+		out[name] = p
+	}
+	return out, errors.Join(errs...)
+}
+
+func parseOID(s string) (asn1.ObjectIdentifier, error) {
+	parts := strings.Split(s, ".")
+	if len(parts) < 2 {
+		return nil, fmt.Errorf("%q is not a dotted OID", s)
+	}
+	oid := make(asn1.ObjectIdentifier, len(parts))
+	for i, p := range parts {
+		n, err := strconv.ParseUint(p, 10, 31)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a dotted OID", s)
+		}
+		oid[i] = int(n)
+	}
+	return oid, nil
+}
+
+// dataPath resolves a path relative to the data directory.
+func (c *Config) dataPath(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.DataDir, p)
+}
+
+// storeURL resolves a relative SQLite file against the data directory.
+func (c *Config) storeURL() string {
+	if f, ok := strings.CutPrefix(c.Store, "sqlite:"); ok {
+		return "sqlite:" + c.dataPath(f)
+	}
+	return c.Store
+}

@@ -1,0 +1,38 @@
+// Package cache keeps Yagona's ephemeral state: attempt counters for one-time
+// codes, rate-limit counters and signed OCSP responses. Nothing here must
+// survive a restart; losing an entry costs at most a recomputation.
+//
+// Two implementations satisfy Cache: Memory, in-process for a single node,
+// and Redis (github.com/redis/go-redis/v9), shared by replicas. cachetest.Run
+// is the suite both pass.
+package cache
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrMiss is returned by Get when the key is absent or expired.
+var ErrMiss = errors.New("cache: miss")
+
+// Cache is the ephemeral-state contract. Every method is safe for concurrent
+// use; on Redis, across processes.
+type Cache interface {
+	// Get returns the value stored under key, or ErrMiss. The slice is the
+	// caller's: modifying it does not change the stored value.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Set stores value under key for ttl (which must be positive). It
+	// copies value: the caller may reuse the slice afterwards.
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// Delete removes key; deleting an absent key is not an error.
+	Delete(ctx context.Context, key string) error
+	// Incr atomically adds one to the counter under key and returns the new
+	// value. The first increment starts a window of length window after
+	// which the counter disappears (a fixed-window counter).
+	Incr(ctx context.Context, key string, window time.Duration) (int64, error)
+	// Ping checks that the cache answers.
+	Ping(ctx context.Context) error
+	// Close releases the cache.
+	Close() error
+}
