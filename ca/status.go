@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math/big"
 
-	"golang.org/x/crypto/ocsp"
-
 	"github.com/yagona/yagona/ca/responder"
 	"github.com/yagona/yagona/pkg/store"
 )
@@ -161,18 +159,18 @@ func (a *Authority) OCSPStatus(ctx context.Context, serial *big.Int) (responder.
 	c, err := a.st.GetCertificate(ctx, SerialHex(serial))
 	if err != nil {
 		if AsError(storeErr(err, "")).Kind == KindNotFound {
-			return responder.CertStatus{Status: ocsp.Unknown}, nil
+			return responder.CertStatus{Status: responder.Unknown}, nil
 		}
 		return responder.CertStatus{}, err
 	}
 	if c.Issuer != a.cfg.Issuer.Name {
-		return responder.CertStatus{Status: ocsp.Unknown}, nil
+		return responder.CertStatus{Status: responder.Unknown}, nil
 	}
 	switch c.Status {
 	case store.StatusRevoked, store.StatusHold:
-		return responder.CertStatus{Status: ocsp.Revoked, RevokedAt: c.RevokedAt, Reason: c.Reason}, nil
+		return responder.CertStatus{Status: responder.Revoked, RevokedAt: c.RevokedAt, Reason: c.Reason}, nil
 	}
-	return responder.CertStatus{Status: ocsp.Good}, nil
+	return responder.CertStatus{Status: responder.Good}, nil
 }
 
 // AuthenticateHolder verifies a TLS client certificate chain (leaf first) as

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -108,14 +109,19 @@ func (s *Server) RegisterPKI(mux *http.ServeMux) {
 	}
 }
 
-// route registers one handler per method and a JSON 405 for the rest.
+// route registers a path whose handler is chosen by method; other methods
+// get a JSON 405.
 func route(mux *http.ServeMux, path string, byMethod map[string]http.HandlerFunc) {
 	allow := make([]string, 0, len(byMethod))
-	for m, h := range byMethod {
-		mux.HandleFunc(m+" "+path, h)
+	for m := range byMethod {
 		allow = append(allow, m)
 	}
+	sort.Strings(allow)
 	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		if h, ok := byMethod[r.Method]; ok {
+			h(w, r)
+			return
+		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		problem(w, http.StatusMethodNotAllowed, "method_not_allowed", "use %s", strings.Join(allow, " or "))
 	})

@@ -113,7 +113,11 @@ func (w testWriter) Write(p []byte) (int, error) {
 func (s *testServer) cli(args ...string) (string, error) {
 	var out, errb bytes.Buffer
 	cmd := newRootCmd(&out, &errb)
-	cmd.SetArgs(append(args, "--data", s.data))
+	args = append(args, "--data", s.data)
+	if args[0] == "ra" || args[0] == "cert" {
+		args = append(args, "--server", s.https)
+	}
+	cmd.SetArgs(args)
 	err := cmd.Execute()
 	if err != nil {
 		return out.String(), fmt.Errorf("%w: %s", err, errb.String())

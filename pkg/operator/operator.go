@@ -71,7 +71,9 @@ func split(token string) (id, secret string, ok bool) {
 	return id, secret, ok && id != "" && len(secret) >= 32
 }
 
-func hash(secret string) [32]byte { return sha256.Sum256([]byte("yagona operator token v1\x00" + secret)) }
+func hash(secret string) [32]byte {
+	return sha256.Sum256([]byte("yagona operator token v1\x00" + secret))
+}
 
 // Create makes a credential with a fresh secret and returns its token.
 func Create(ctx context.Context, st Store, id, role string, now time.Time) (string, error) {

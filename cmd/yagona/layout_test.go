@@ -1,0 +1,78 @@
+package main
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPackageDocs requires a package comment in every package (the
+// tailscale pkgdoc_test habit).
+func TestPackageDocs(t *testing.T) {
+	root := filepath.Join("..", "..")
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != root {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		pkgs, err := parser.ParseDir(token.NewFileSet(), path, func(fi os.FileInfo) bool {
+			return !strings.HasSuffix(fi.Name(), "_test.go")
+		}, parser.ParseComments|parser.PackageClauseOnly)
+		if err != nil {
+			return err
+		}
+		for name, p := range pkgs {
+			documented := false
+			for _, f := range p.Files {
+				if f.Doc != nil && strings.TrimSpace(f.Doc.Text()) != "" {
+					documented = true
+				}
+			}
+			if !documented {
+				t.Errorf("package %s in %s has no package comment", name, path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestImportRules enforces the security-context split of DESIGN.md: ca
+// never imports idp, pkg imports neither, and no binary links "testing".
+func TestImportRules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "github.com/yagona/yagona/...").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	const mod = "github.com/yagona/yagona/"
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, deps := strings.TrimPrefix(fields[0], mod), fields[1:]
+		for _, d := range deps {
+			dep := strings.TrimPrefix(d, mod)
+			switch {
+			case under(pkg, "ca") && under(dep, "idp"):
+				t.Errorf("%s imports %s: ca must not import idp", pkg, dep)
+			case under(pkg, "idp") && under(dep, "ca"):
+				t.Errorf("%s imports %s: idp must not import ca", pkg, dep)
+			case strings.HasPrefix(pkg, "pkg/") && d != dep && (under(dep, "ca") || under(dep, "idp")):
+				t.Errorf("%s imports %s: pkg must import neither ca nor idp", pkg, dep)
+			case strings.HasPrefix(pkg, "cmd/") && d == "testing":
+				t.Errorf("binary %s links the testing package", pkg)
+			}
+		}
+	}
+}
+
+func under(pkg, dir string) bool { return pkg == dir || strings.HasPrefix(pkg, dir+"/") }

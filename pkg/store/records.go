@@ -1,0 +1,241 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+func (s *sqlStore) CreatePerson(ctx context.Context, p Person) error {
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO persons (pinfl, given_name, surname, patronymic, birth_date, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`), p.PINFL, p.GivenName, p.Surname, p.Patronymic, micros(p.BirthDate), micros(p.CreatedAt))
+	return mapErr(err)
+}
+
+func (s *sqlStore) GetPerson(ctx context.Context, pinfl string) (Person, error) {
+	var p Person
+	var birth, created int64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT pinfl, given_name, surname, patronymic, birth_date, created_at
+		FROM persons WHERE pinfl = ?`), pinfl).Scan(&p.PINFL, &p.GivenName, &p.Surname, &p.Patronymic, &birth, &created)
+	p.BirthDate, p.CreatedAt = fromMicros(birth), fromMicros(created)
+	return p, mapErr(err)
+}
+
+func (s *sqlStore) PutOrganization(ctx context.Context, o Organization) error {
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO organizations (tin, name, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (tin) DO UPDATE SET name = excluded.name`), o.TIN, o.Name, micros(o.CreatedAt))
+	return mapErr(err)
+}
+
+func (s *sqlStore) GetOrganization(ctx context.Context, tin string) (Organization, error) {
+	var o Organization
+	var created int64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT tin, name, created_at FROM organizations WHERE tin = ?`), tin).
+		Scan(&o.TIN, &o.Name, &created)
+	o.CreatedAt = fromMicros(created)
+	return o, mapErr(err)
+}
+
+func (s *sqlStore) CreateEnrollment(ctx context.Context, e Enrollment) error {
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO enrollments (id, code_hash, pinfl, profile, tin, title, max_attempts,
+		expires_at, created_at, used_at, locked, cert_serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		e.ID, e.CodeHash, e.PINFL, e.Profile, e.TIN, e.Title, e.MaxAttempts, micros(e.ExpiresAt), micros(e.CreatedAt),
+		micros(e.UsedAt), e.Locked, e.CertSerial)
+	return mapErr(err)
+}
+
+func (s *sqlStore) GetEnrollment(ctx context.Context, id string) (Enrollment, error) {
+	var e Enrollment
+	var expires, created, used int64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, code_hash, pinfl, profile, tin, title, max_attempts, expires_at,
+		created_at, used_at, locked, cert_serial FROM enrollments WHERE id = ?`), id).
+		Scan(&e.ID, &e.CodeHash, &e.PINFL, &e.Profile, &e.TIN, &e.Title, &e.MaxAttempts, &expires, &created, &used, &e.Locked, &e.CertSerial)
+	e.ExpiresAt, e.CreatedAt, e.UsedAt = fromMicros(expires), fromMicros(created), fromMicros(used)
+	return e, mapErr(err)
+}
+
+func (s *sqlStore) LockEnrollment(ctx context.Context, id string) error {
+	res, err := s.w.ExecContext(ctx, s.q(`UPDATE enrollments SET locked = TRUE WHERE id = ?`), id)
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+const certColumns = `serial, issuer, pinfl, profile, enrollment_id, renewed_from, not_before, not_after, der, status, revoked_at, reason, created_at`
+
+func scanCert(row interface{ Scan(...any) error }) (Certificate, error) {
+	var c Certificate
+	var nb, na, rev, created int64
+	var status string
+	err := row.Scan(&c.Serial, &c.Issuer, &c.PINFL, &c.Profile, &c.EnrollmentID, &c.RenewedFrom, &nb, &na, &c.DER,
+		&status, &rev, &c.Reason, &created)
+	c.NotBefore, c.NotAfter, c.RevokedAt, c.CreatedAt = fromMicros(nb), fromMicros(na), fromMicros(rev), fromMicros(created)
+	c.Status = Status(status)
+	return c, mapErr(err)
+}
+
+func (s *sqlStore) IssueCertificate(ctx context.Context, c Certificate, enrollmentID string, now time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if enrollmentID != "" {
+			res, err := tx.ExecContext(ctx, s.q(`UPDATE enrollments SET used_at = ?, cert_serial = ?
+				WHERE id = ? AND used_at = 0 AND NOT locked AND expires_at > ?`), micros(now), c.Serial, enrollmentID, micros(now))
+			if err != nil {
+				return mapErr(err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				var one int
+				if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM enrollments WHERE id = ?`), enrollmentID).Scan(&one); err != nil {
+					return mapErr(err)
+				}
+				return fmt.Errorf("%w: enrollment %s is used, locked or expired", ErrConflict, enrollmentID)
+			}
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO certificates (`+certColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			c.Serial, c.Issuer, c.PINFL, c.Profile, c.EnrollmentID, c.RenewedFrom, micros(c.NotBefore), micros(c.NotAfter),
+			c.DER, string(c.Status), micros(c.RevokedAt), c.Reason, micros(c.CreatedAt))
+		return mapErr(err)
+	})
+}
+
+func (s *sqlStore) GetCertificate(ctx context.Context, serial string) (Certificate, error) {
+	return scanCert(s.r.QueryRowContext(ctx, s.q(`SELECT `+certColumns+` FROM certificates WHERE serial = ?`), serial))
+}
+
+func (s *sqlStore) ListCertificates(ctx context.Context, pinfl string) ([]Certificate, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+certColumns+` FROM certificates WHERE pinfl = ?
+		ORDER BY created_at DESC, serial`), pinfl)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []Certificate
+	for rows.Next() {
+		c, err := scanCert(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, mapErr(rows.Err())
+}
+
+func (s *sqlStore) UpdateStatus(ctx context.Context, ch StatusChange) (Certificate, error) {
+	if len(ch.From) == 0 {
+		return Certificate{}, fmt.Errorf("%w: no allowed current status", ErrConflict)
+	}
+	args := []any{string(ch.To), ch.Reason, micros(ch.RevokedAt), ch.Serial}
+	marks := make([]string, len(ch.From))
+	for i, f := range ch.From {
+		marks[i] = "?"
+		args = append(args, string(f))
+	}
+	c, err := scanCert(s.w.QueryRowContext(ctx, s.q(`UPDATE certificates SET status = ?, reason = ?, revoked_at = ?
+		WHERE serial = ? AND status IN (`+strings.Join(marks, ", ")+`) RETURNING `+certColumns), args...))
+	if err == ErrNotFound {
+		if _, err := s.GetCertificate(ctx, ch.Serial); err != nil {
+			return Certificate{}, err
+		}
+		return Certificate{}, fmt.Errorf("%w: certificate %s is not in an allowed status", ErrConflict, ch.Serial)
+	}
+	return c, err
+}
+
+func (s *sqlStore) RevokedCertificates(ctx context.Context, issuer string, now time.Time) ([]Revoked, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT serial, revoked_at, reason FROM certificates
+		WHERE issuer = ? AND status <> 'good' AND not_after > ? ORDER BY serial`), issuer, micros(now))
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []Revoked
+	for rows.Next() {
+		var r Revoked
+		var at int64
+		if err := rows.Scan(&r.Serial, &at, &r.Reason); err != nil {
+			return nil, mapErr(err)
+		}
+		r.RevokedAt = fromMicros(at)
+		out = append(out, r)
+	}
+	return out, mapErr(rows.Err())
+}
+
+func (s *sqlStore) NextCRLNumber(ctx context.Context, issuer string) (int64, error) {
+	var n int64
+	err := s.w.QueryRowContext(ctx, s.q(`INSERT INTO crl_numbers (issuer, number) VALUES (?, 1)
+		ON CONFLICT (issuer) DO UPDATE SET number = crl_numbers.number + 1 RETURNING number`), issuer).Scan(&n)
+	return n, mapErr(err)
+}
+
+func (s *sqlStore) SaveCRL(ctx context.Context, c CRL) error {
+	res, err := s.w.ExecContext(ctx, s.q(`INSERT INTO crls (issuer, number, this_update, next_update, der) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (issuer) DO UPDATE SET number = excluded.number, this_update = excluded.this_update,
+		next_update = excluded.next_update, der = excluded.der WHERE crls.number < excluded.number`),
+		c.Issuer, c.Number, micros(c.ThisUpdate), micros(c.NextUpdate), c.DER)
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: a crl numbered %d or higher is stored", ErrConflict, c.Number)
+	}
+	return nil
+}
+
+func (s *sqlStore) LatestCRL(ctx context.Context, issuer string) (CRL, error) {
+	var c CRL
+	var tu, nu int64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT issuer, number, this_update, next_update, der FROM crls WHERE issuer = ?`), issuer).
+		Scan(&c.Issuer, &c.Number, &tu, &nu, &c.DER)
+	c.ThisUpdate, c.NextUpdate = fromMicros(tu), fromMicros(nu)
+	return c, mapErr(err)
+}
+
+func (s *sqlStore) CreateCredential(ctx context.Context, c Credential) error {
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO credentials (id, role, hash, created_at) VALUES (?, ?, ?, ?)`),
+		c.ID, c.Role, c.Hash, micros(c.CreatedAt))
+	return mapErr(err)
+}
+
+func (s *sqlStore) GetCredential(ctx context.Context, id string) (Credential, error) {
+	var c Credential
+	var created int64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, role, hash, created_at FROM credentials WHERE id = ?`), id).
+		Scan(&c.ID, &c.Role, &c.Hash, &created)
+	c.CreatedAt = fromMicros(created)
+	return c, mapErr(err)
+}
+
+func (s *sqlStore) AppendAudit(ctx context.Context, e AuditEvent) error {
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO audit (time, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)`),
+		micros(e.Time), e.Actor, e.Action, e.Subject, e.Details)
+	return mapErr(err)
+}
+
+func (s *sqlStore) ListAudit(ctx context.Context, afterID int64, limit int) ([]AuditEvent, error) {
+	if limit <= 0 || limit > 10000 {
+		limit = 10000
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, time, actor, action, subject, details FROM audit
+		WHERE id > ? ORDER BY id LIMIT ?`), afterID, limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []AuditEvent
+	for rows.Next() {
+		var e AuditEvent
+		var t int64
+		if err := rows.Scan(&e.ID, &t, &e.Actor, &e.Action, &e.Subject, &e.Details); err != nil {
+			return nil, mapErr(err)
+		}
+		e.Time = fromMicros(t)
+		out = append(out, e)
+	}
+	return out, mapErr(rows.Err())
+}
