@@ -31,7 +31,7 @@ type Store interface {
 	CreateEnrollment(ctx context.Context, e store.Enrollment) error
 	GetEnrollment(ctx context.Context, id string) (store.Enrollment, error)
 	LockEnrollment(ctx context.Context, id string) error
-	IssueCertificate(ctx context.Context, c store.Certificate, enrollmentID string, now time.Time) error
+	IssueCertificate(ctx context.Context, c store.Certificate, enrollmentID string, now time.Time, audit store.AuditEvent) error
 	GetCertificate(ctx context.Context, serial string) (store.Certificate, error)
 	ListCertificates(ctx context.Context, pinfl string) ([]store.Certificate, error)
 	UpdateStatus(ctx context.Context, ch store.StatusChange) (store.Certificate, error)
@@ -140,11 +140,20 @@ func (a Actor) String() string {
 var System = Actor{Admin: true, ID: "system"}
 
 func (a *Authority) audit(ctx context.Context, actor Actor, action, subject, details string) {
-	ev := store.AuditEvent{Time: a.now(), Actor: actor.String(), Action: action, Subject: subject, Details: details}
+	ev := a.auditEvent(actor, action, subject, details)
 	if err := a.st.AppendAudit(ctx, ev); err != nil {
 		a.log.ErrorContext(ctx, "audit append failed", "action", action, "subject", subject, "err", err)
 	}
-	a.log.InfoContext(ctx, "audit", "actor", ev.Actor, "action", action, "subject", subject, "details", details)
+	a.logAudit(ctx, ev)
+}
+
+func (a *Authority) auditEvent(actor Actor, action, subject, details string) store.AuditEvent {
+	return store.AuditEvent{Time: a.now(), Actor: actor.String(), Action: action, Subject: subject, Details: details}
+}
+
+// logAudit mirrors an audit event into the structured log.
+func (a *Authority) logAudit(ctx context.Context, ev store.AuditEvent) {
+	a.log.InfoContext(ctx, "audit", "actor", ev.Actor, "action", ev.Action, "subject", ev.Subject, "details", ev.Details)
 }
 
 // storeErr maps store sentinels to domain errors.

@@ -300,10 +300,11 @@ func (a *Authority) SystemCertificate(ctx context.Context, ks KeyStore, sc Syste
 	}
 	rec := store.Certificate{Serial: SerialHex(cert.SerialNumber), Issuer: a.cfg.Issuer.Name, Profile: "system",
 		NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, DER: cert.Raw, Status: store.StatusGood, CreatedAt: now}
-	if err := a.st.IssueCertificate(ctx, rec, "", now); err != nil {
+	ev := a.auditEvent(System, "certificate.issue", rec.Serial, fmt.Sprintf(`{"profile":"system","kind":%q}`, sc.Kind))
+	if err := a.st.IssueCertificate(ctx, rec, "", now, ev); err != nil {
 		return nil, nil, storeErr(err, "certificate")
 	}
-	a.audit(ctx, System, "certificate.issue", rec.Serial, fmt.Sprintf(`{"profile":"system","kind":%q}`, sc.Kind))
+	a.logAudit(ctx, ev)
 	if err := writeCert(sc.CertPath, cert); err != nil {
 		return nil, nil, err
 	}

@@ -41,13 +41,9 @@ func (a *Authority) Enroll(ctx context.Context, csrPEM []byte, codeText string) 
 	if err != nil {
 		return nil, err
 	}
-	issued, err := a.issue(ctx, prof, subj, csr, store.Certificate{PINFL: e.PINFL, Profile: prof.Name, EnrollmentID: e.ID}, e.ID)
-	if err != nil {
-		return nil, err
-	}
-	a.audit(ctx, Actor{ID: "enrollment:" + e.ID, PINFL: e.PINFL}, "certificate.issue", SerialHex(issued.Cert.SerialNumber),
-		fmt.Sprintf(`{"profile":%q,"pinfl":%q,"enrollment":%q}`, prof.Name, e.PINFL, e.ID))
-	return issued, nil
+	return a.issue(ctx, prof, subj, csr, store.Certificate{PINFL: e.PINFL, Profile: prof.Name, EnrollmentID: e.ID}, e.ID,
+		a.auditEvent(Actor{ID: "enrollment:" + e.ID, PINFL: e.PINFL}, "certificate.issue", "",
+			fmt.Sprintf(`{"profile":%q,"pinfl":%q,"enrollment":%q}`, prof.Name, e.PINFL, e.ID)))
 }
 
 // checkCode finds the enrollment and proves the code, counting failures.
@@ -118,10 +114,11 @@ func (a *Authority) subjectFor(ctx context.Context, prof Profile, pinfl, tin, ti
 	return subj, nil
 }
 
-// issue prepares (lints), signs and records a certificate. A serial
+// issue prepares (lints), signs and records a certificate with its audit
+// event (whose Subject becomes the serial) in one transaction. A serial
 // collision is retried with a fresh serial; a lost race for the enrollment
 // discards the signed certificate, which was never published.
-func (a *Authority) issue(ctx context.Context, prof Profile, subj []byte, csr *x509.CertificateRequest, rec store.Certificate, enrollmentID string) (*Issued, error) {
+func (a *Authority) issue(ctx context.Context, prof Profile, subj []byte, csr *x509.CertificateRequest, rec store.Certificate, enrollmentID string, ev store.AuditEvent) (*Issued, error) {
 	iss := a.cfg.Issuer
 	for range 3 {
 		now := a.now()
@@ -144,9 +141,11 @@ func (a *Authority) issue(ctx context.Context, prof Profile, subj []byte, csr *x
 		rec.DER = cert.Raw
 		rec.Status = store.StatusGood
 		rec.CreatedAt = now
-		err = a.st.IssueCertificate(ctx, rec, enrollmentID, now)
+		ev.Subject = rec.Serial
+		err = a.st.IssueCertificate(ctx, rec, enrollmentID, now, ev)
 		switch {
 		case err == nil:
+			a.logAudit(ctx, ev)
 			return &Issued{Cert: cert, Chain: []*x509.Certificate{iss.Cert}, Profile: prof.Name}, nil
 		case errors.Is(err, store.ErrAlreadyExists):
 			a.log.WarnContext(ctx, "serial collision, retrying", "serial", rec.Serial)

@@ -239,11 +239,7 @@ func (a *Authority) Renew(ctx context.Context, holder *x509.Certificate, rec sto
 	if err != nil {
 		return nil, err
 	}
-	issued, err := a.issue(ctx, prof, subj, csr, store.Certificate{PINFL: rec.PINFL, Profile: prof.Name, RenewedFrom: rec.Serial}, "")
-	if err != nil {
-		return nil, err
-	}
-	a.audit(ctx, Actor{ID: rec.Serial, PINFL: rec.PINFL}, "certificate.renew", SerialHex(issued.Cert.SerialNumber),
-		fmt.Sprintf(`{"profile":%q,"renewed_from":%q}`, prof.Name, rec.Serial))
-	return issued, nil
+	return a.issue(ctx, prof, subj, csr, store.Certificate{PINFL: rec.PINFL, Profile: prof.Name, RenewedFrom: rec.Serial}, "",
+		a.auditEvent(Actor{ID: rec.Serial, PINFL: rec.PINFL}, "certificate.renew", "",
+			fmt.Sprintf(`{"profile":%q,"renewed_from":%q}`, prof.Name, rec.Serial)))
 }

@@ -1,37 +1,24 @@
 package responder
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
 	"math/big"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
-// ASN.1 of RFC 6960 §4.1.1.
+// certID is RFC 6960 §4.1.1's CertID, used to encode responses.
 type certID struct {
 	HashAlgorithm  pkix.AlgorithmIdentifier
 	IssuerNameHash []byte
 	IssuerKeyHash  []byte
 	SerialNumber   *big.Int
-}
-
-type singleRequest struct {
-	ReqCert    certID
-	Extensions []pkix.Extension `asn1:"explicit,tag:0,optional"`
-}
-
-type tbsRequest struct {
-	Version       int           `asn1:"explicit,tag:0,default:0,optional"`
-	RequestorName asn1.RawValue `asn1:"explicit,tag:1,optional"`
-	RequestList   []singleRequest
-	Extensions    []pkix.Extension `asn1:"explicit,tag:2,optional"`
-}
-
-type ocspRequest struct {
-	TBSRequest tbsRequest
-	Signature  asn1.RawValue `asn1:"explicit,tag:0,optional"`
 }
 
 var (
@@ -44,14 +31,26 @@ var (
 
 // hashes are the CertID hash algorithms we answer for.
 var hashes = []struct {
-	oid  asn1.ObjectIdentifier
-	hash crypto.Hash
-	name string
+	oid    asn1.ObjectIdentifier
+	oidDER []byte // content octets of the OID
+	hash   crypto.Hash
+	name   string
 }{
-	{oidSHA1, crypto.SHA1, "sha1"},
-	{oidSHA256, crypto.SHA256, "sha256"},
-	{oidSHA384, crypto.SHA384, "sha384"},
-	{oidSHA512, crypto.SHA512, "sha512"},
+	{oidSHA1, oidContent(oidSHA1), crypto.SHA1, "sha1"},
+	{oidSHA256, oidContent(oidSHA256), crypto.SHA256, "sha256"},
+	{oidSHA384, oidContent(oidSHA384), crypto.SHA384, "sha384"},
+	{oidSHA512, oidContent(oidSHA512), crypto.SHA512, "sha512"},
+}
+
+var oidNonceDER = oidContent(oidNonce)
+
+// oidContent is the DER content (without tag and length) of an OID.
+func oidContent(o asn1.ObjectIdentifier) []byte {
+	b, err := asn1.Marshal(o)
+	if err != nil {
+		panic(err)
+	}
+	return b[2:]
 }
 
 // Request is a parsed OCSP request for one certificate.
@@ -77,57 +76,121 @@ var (
 	ErrUnsupported = errors.New("responder: unsupported hash algorithm")
 )
 
-// ParseRequest parses a DER OCSPRequest holding exactly one certificate
-// request. Trailing data, several requests and unknown critical extensions
-// are malformed.
+// Context-specific constructed tags of the request syntax.
+var (
+	tag0 = cbasn1.Tag(0).Constructed().ContextSpecific()
+	tag1 = cbasn1.Tag(1).Constructed().ContextSpecific()
+	tag2 = cbasn1.Tag(2).Constructed().ContextSpecific()
+)
+
+func malformed(what string) error { return fmt.Errorf("%w: %s", ErrMalformed, what) }
+
+// ParseRequest parses a DER OCSPRequest (RFC 6960 §4.1.1) holding exactly
+// one certificate request. Trailing data, several requests and unknown
+// critical extensions are malformed. It walks the DER with cryptobyte
+// rather than encoding/asn1's reflection: this is the hottest path of the
+// responder.
 func ParseRequest(der []byte) (*Request, error) {
-	var req ocspRequest
-	rest, err := asn1.Unmarshal(der, &req)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	in := cryptobyte.String(der)
+	var req, tbs, list, one, id cryptobyte.String
+	if !in.ReadASN1(&req, cbasn1.SEQUENCE) || !in.Empty() {
+		return nil, malformed("not one DER OCSPRequest")
 	}
-	if len(rest) != 0 {
-		return nil, fmt.Errorf("%w: trailing data", ErrMalformed)
+	if !req.ReadASN1(&tbs, cbasn1.SEQUENCE) || !req.SkipOptionalASN1(tag0) || !req.Empty() {
+		return nil, malformed("bad OCSPRequest")
 	}
-	tbs := req.TBSRequest
-	if tbs.Version != 0 {
-		return nil, fmt.Errorf("%w: version %d", ErrMalformed, tbs.Version)
+	var ver cryptobyte.String
+	var hasVer, hasExts bool
+	if !tbs.ReadOptionalASN1(&ver, &hasVer, tag0) {
+		return nil, malformed("bad version")
 	}
-	if len(tbs.RequestList) != 1 {
-		return nil, fmt.Errorf("%w: %d requests, want 1", ErrMalformed, len(tbs.RequestList))
-	}
-	sr := tbs.RequestList[0]
-	id := sr.ReqCert
-	if id.SerialNumber == nil || id.SerialNumber.Sign() <= 0 || id.SerialNumber.BitLen() > 20*8 {
-		return nil, fmt.Errorf("%w: serial number out of range", ErrMalformed)
-	}
-	for _, e := range sr.Extensions {
-		if e.Critical {
-			return nil, fmt.Errorf("%w: unknown critical single request extension %v", ErrMalformed, e.Id)
+	if hasVer {
+		var v int64
+		if !ver.ReadASN1Integer(&v) || v != 0 || !ver.Empty() {
+			return nil, malformed("unsupported version")
 		}
 	}
-	r := &Request{IssuerNameHash: id.IssuerNameHash, IssuerKeyHash: id.IssuerKeyHash, SerialNumber: id.SerialNumber, hashIndex: -1}
-	for _, e := range tbs.Extensions {
-		switch {
-		case e.Id.Equal(oidNonce):
-			if r.Nonce != nil || len(e.Value) == 0 || len(e.Value) > MaxNonce {
-				return nil, fmt.Errorf("%w: nonce must be one extension of 1 to 32 octets", ErrMalformed)
-			}
-			r.Nonce = e.Value
-		case e.Critical:
-			return nil, fmt.Errorf("%w: unknown critical request extension %v", ErrMalformed, e.Id)
+	var extsWrap cryptobyte.String
+	if !tbs.SkipOptionalASN1(tag1) || !tbs.ReadASN1(&list, cbasn1.SEQUENCE) ||
+		!tbs.ReadOptionalASN1(&extsWrap, &hasExts, tag2) || !tbs.Empty() {
+		return nil, malformed("bad TBSRequest")
+	}
+	if !list.ReadASN1(&one, cbasn1.SEQUENCE) || !list.Empty() {
+		return nil, malformed("want exactly one request")
+	}
+	var singleExts cryptobyte.String
+	var hasSingleExts bool
+	if !one.ReadASN1(&id, cbasn1.SEQUENCE) || !one.ReadOptionalASN1(&singleExts, &hasSingleExts, tag0) || !one.Empty() {
+		return nil, malformed("bad Request")
+	}
+	r := &Request{hashIndex: -1}
+	if hasSingleExts {
+		if err := r.extensions(singleExts, false); err != nil {
+			return nil, err
 		}
 	}
+	if hasExts {
+		if err := r.extensions(extsWrap, true); err != nil {
+			return nil, err
+		}
+	}
+	var alg, oid, name, key cryptobyte.String
+	if !id.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1(&oid, cbasn1.OBJECT_IDENTIFIER) {
+		return nil, malformed("bad hash algorithm")
+	}
+	if !alg.Empty() { // parameters: absent or NULL
+		var null cryptobyte.String
+		if !alg.ReadASN1(&null, cbasn1.NULL) || len(null) != 0 || !alg.Empty() {
+			return nil, malformed("bad hash algorithm parameters")
+		}
+	}
+	serial := new(big.Int)
+	if !id.ReadASN1(&name, cbasn1.OCTET_STRING) || !id.ReadASN1(&key, cbasn1.OCTET_STRING) ||
+		!id.ReadASN1Integer(serial) || !id.Empty() {
+		return nil, malformed("bad CertID")
+	}
+	if serial.Sign() <= 0 || serial.BitLen() > 20*8 {
+		return nil, malformed("serial number out of range")
+	}
+	r.IssuerNameHash, r.IssuerKeyHash, r.SerialNumber = name, key, serial
 	for i, h := range hashes {
-		if id.HashAlgorithm.Algorithm.Equal(h.oid) {
+		if bytes.Equal(oid, h.oidDER) {
 			r.HashAlgorithm, r.hashIndex = h.hash, i
 		}
 	}
 	if r.hashIndex < 0 {
 		return nil, ErrUnsupported
 	}
-	if len(id.IssuerNameHash) != r.HashAlgorithm.Size() || len(id.IssuerKeyHash) != r.HashAlgorithm.Size() {
-		return nil, fmt.Errorf("%w: issuer hashes have the wrong length", ErrMalformed)
+	if len(name) != r.HashAlgorithm.Size() || len(key) != r.HashAlgorithm.Size() {
+		return nil, malformed("issuer hashes have the wrong length")
 	}
 	return r, nil
+}
+
+// extensions reads an Extensions SEQUENCE: the nonce (request level only)
+// is kept, other non-critical extensions ignored, critical ones refused.
+func (r *Request) extensions(wrap cryptobyte.String, requestLevel bool) error {
+	var exts cryptobyte.String
+	if !wrap.ReadASN1(&exts, cbasn1.SEQUENCE) || !wrap.Empty() {
+		return malformed("bad extensions")
+	}
+	for !exts.Empty() {
+		var ext, oid, value cryptobyte.String
+		var critical bool
+		if !exts.ReadASN1(&ext, cbasn1.SEQUENCE) || !ext.ReadASN1(&oid, cbasn1.OBJECT_IDENTIFIER) ||
+			!ext.ReadOptionalASN1Boolean(&critical, cbasn1.BOOLEAN, false) ||
+			!ext.ReadASN1(&value, cbasn1.OCTET_STRING) || !ext.Empty() {
+			return malformed("bad extension")
+		}
+		switch {
+		case requestLevel && bytes.Equal(oid, oidNonceDER):
+			if r.Nonce != nil || len(value) == 0 || len(value) > MaxNonce {
+				return malformed("nonce must be one extension of 1 to 32 octets")
+			}
+			r.Nonce = append([]byte(nil), value...)
+		case critical:
+			return malformed("unknown critical extension")
+		}
+	}
+	return nil
 }

@@ -25,11 +25,9 @@ package responder
 import (
 	"context"
 	"crypto"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -101,6 +99,8 @@ type Responder struct {
 
 	responses *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
+	byStatus  map[string]prometheus.Counter  // children of responses, resolved once
+	byOutcome map[string]prometheus.Observer // children of duration
 }
 
 type genShard struct {
@@ -138,6 +138,13 @@ func New(cfg Config, src StatusSource, c Cache) (*Responder, error) {
 	for i := range r.gens {
 		r.gens[i].m = map[string]uint64{}
 	}
+	r.byStatus, r.byOutcome = map[string]prometheus.Counter{}, map[string]prometheus.Observer{}
+	for _, st := range []string{"good", "revoked", "unknown", "malformed", "unauthorized", "trylater"} {
+		r.byStatus[st] = r.responses.WithLabelValues(st)
+	}
+	for _, o := range []string{"hit", "miss", "nonce", "error"} {
+		r.byOutcome[o] = r.duration.WithLabelValues(o)
+	}
 	if cfg.Registerer != nil {
 		if err := errors.Join(cfg.Registerer.Register(r.responses), cfg.Registerer.Register(r.duration)); err != nil {
 			return nil, fmt.Errorf("responder: metrics: %w", err)
@@ -165,7 +172,7 @@ func (r *Responder) Respond(ctx context.Context, reqDER []byte) ([]byte, error) 
 func (r *Responder) respond(ctx context.Context, reqDER []byte) answer {
 	start := time.Now()
 	outcome := "miss"
-	defer func() { r.duration.WithLabelValues(outcome).Observe(time.Since(start).Seconds()) }()
+	defer func() { r.byOutcome[outcome].Observe(time.Since(start).Seconds()) }()
 	req, err := ParseRequest(reqDER)
 	if errors.Is(err, ErrUnsupported) {
 		outcome = "error"
@@ -192,7 +199,7 @@ func (r *Responder) respond(ctx context.Context, reqDER []byte) answer {
 	if b, err := r.cache.Get(ctx, key); err == nil {
 		if a, ok := decodeCached(b); ok && r.now().Before(a.nextUpdate) {
 			outcome = "hit"
-			r.responses.WithLabelValues(a.status).Inc()
+			r.byStatus[a.status].Inc()
 			return a
 		}
 	}
@@ -222,7 +229,7 @@ func (r *Responder) tryLater(ctx context.Context, err error) answer {
 }
 
 func (r *Responder) fail(der []byte, status string) answer {
-	r.responses.WithLabelValues(status).Inc()
+	r.byStatus[status].Inc()
 	return answer{der: der, status: status}
 }
 
@@ -240,7 +247,7 @@ func (r *Responder) sign(ctx context.Context, req *Request) (answer, error) {
 		return answer{}, err
 	}
 	a.status = [...]string{"good", "revoked", "unknown"}[min(max(st.Status, 0), 2)]
-	r.responses.WithLabelValues(a.status).Inc()
+	r.byStatus[a.status].Inc()
 	return a, nil
 }
 
@@ -367,8 +374,9 @@ func (r *Responder) write(w http.ResponseWriter, a answer) {
 		h.Set("Cache-Control", "max-age="+strconv.Itoa(max(maxAge, 0))+", public, no-transform, must-revalidate")
 		h.Set("Last-Modified", a.thisUpdate.Format(http.TimeFormat))
 		h.Set("Expires", a.nextUpdate.Format(http.TimeFormat))
-		sum := sha256.Sum256(a.der)
-		h.Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
+		e := fnv.New64a()
+		e.Write(a.der)
+		h.Set("ETag", `"`+strconv.FormatUint(e.Sum64(), 16)+`"`)
 	} else {
 		h.Set("Cache-Control", "no-store")
 	}

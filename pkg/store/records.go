@@ -9,7 +9,7 @@ import (
 )
 
 func (s *sqlStore) CreatePerson(ctx context.Context, p Person) error {
-	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO persons (pinfl, given_name, surname, patronymic, birth_date, created_at)
+	_, err := s.exec(ctx, (`INSERT INTO persons (pinfl, given_name, surname, patronymic, birth_date, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`), p.PINFL, p.GivenName, p.Surname, p.Patronymic, micros(p.BirthDate), micros(p.CreatedAt))
 	return mapErr(err)
 }
@@ -17,14 +17,14 @@ func (s *sqlStore) CreatePerson(ctx context.Context, p Person) error {
 func (s *sqlStore) GetPerson(ctx context.Context, pinfl string) (Person, error) {
 	var p Person
 	var birth, created int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT pinfl, given_name, surname, patronymic, birth_date, created_at
+	err := s.queryRow(ctx, &s.rs, (`SELECT pinfl, given_name, surname, patronymic, birth_date, created_at
 		FROM persons WHERE pinfl = ?`), pinfl).Scan(&p.PINFL, &p.GivenName, &p.Surname, &p.Patronymic, &birth, &created)
 	p.BirthDate, p.CreatedAt = fromMicros(birth), fromMicros(created)
 	return p, mapErr(err)
 }
 
 func (s *sqlStore) PutOrganization(ctx context.Context, o Organization) error {
-	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO organizations (tin, name, created_at) VALUES (?, ?, ?)
+	_, err := s.exec(ctx, (`INSERT INTO organizations (tin, name, created_at) VALUES (?, ?, ?)
 		ON CONFLICT (tin) DO UPDATE SET name = excluded.name`), o.TIN, o.Name, micros(o.CreatedAt))
 	return mapErr(err)
 }
@@ -32,14 +32,14 @@ func (s *sqlStore) PutOrganization(ctx context.Context, o Organization) error {
 func (s *sqlStore) GetOrganization(ctx context.Context, tin string) (Organization, error) {
 	var o Organization
 	var created int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT tin, name, created_at FROM organizations WHERE tin = ?`), tin).
+	err := s.queryRow(ctx, &s.rs, (`SELECT tin, name, created_at FROM organizations WHERE tin = ?`), tin).
 		Scan(&o.TIN, &o.Name, &created)
 	o.CreatedAt = fromMicros(created)
 	return o, mapErr(err)
 }
 
 func (s *sqlStore) CreateEnrollment(ctx context.Context, e Enrollment) error {
-	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO enrollments (id, code_hash, pinfl, profile, tin, title, max_attempts,
+	_, err := s.exec(ctx, (`INSERT INTO enrollments (id, code_hash, pinfl, profile, tin, title, max_attempts,
 		expires_at, created_at, used_at, locked, cert_serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		e.ID, e.CodeHash, e.PINFL, e.Profile, e.TIN, e.Title, e.MaxAttempts, micros(e.ExpiresAt), micros(e.CreatedAt),
 		micros(e.UsedAt), e.Locked, e.CertSerial)
@@ -49,7 +49,7 @@ func (s *sqlStore) CreateEnrollment(ctx context.Context, e Enrollment) error {
 func (s *sqlStore) GetEnrollment(ctx context.Context, id string) (Enrollment, error) {
 	var e Enrollment
 	var expires, created, used int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, code_hash, pinfl, profile, tin, title, max_attempts, expires_at,
+	err := s.queryRow(ctx, &s.rs, (`SELECT id, code_hash, pinfl, profile, tin, title, max_attempts, expires_at,
 		created_at, used_at, locked, cert_serial FROM enrollments WHERE id = ?`), id).
 		Scan(&e.ID, &e.CodeHash, &e.PINFL, &e.Profile, &e.TIN, &e.Title, &e.MaxAttempts, &expires, &created, &used, &e.Locked, &e.CertSerial)
 	e.ExpiresAt, e.CreatedAt, e.UsedAt = fromMicros(expires), fromMicros(created), fromMicros(used)
@@ -57,7 +57,7 @@ func (s *sqlStore) GetEnrollment(ctx context.Context, id string) (Enrollment, er
 }
 
 func (s *sqlStore) LockEnrollment(ctx context.Context, id string) error {
-	res, err := s.w.ExecContext(ctx, s.q(`UPDATE enrollments SET locked = TRUE WHERE id = ?`), id)
+	res, err := s.exec(ctx, (`UPDATE enrollments SET locked = TRUE WHERE id = ?`), id)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -69,7 +69,7 @@ func (s *sqlStore) LockEnrollment(ctx context.Context, id string) error {
 
 const certColumns = `serial, issuer, pinfl, profile, enrollment_id, renewed_from, not_before, not_after, der, status, revoked_at, reason, created_at`
 
-func scanCert(row interface{ Scan(...any) error }) (Certificate, error) {
+func scanCert(row rowScanner) (Certificate, error) {
 	var c Certificate
 	var nb, na, rev, created int64
 	var status string
@@ -80,35 +80,51 @@ func scanCert(row interface{ Scan(...any) error }) (Certificate, error) {
 	return c, mapErr(err)
 }
 
-func (s *sqlStore) IssueCertificate(ctx context.Context, c Certificate, enrollmentID string, now time.Time) error {
+const (
+	claimEnrollment = `UPDATE enrollments SET used_at = ?, cert_serial = ?
+		WHERE id = ? AND used_at = 0 AND NOT locked AND expires_at > ?`
+	enrollmentExists = `SELECT COUNT(*) FROM enrollments WHERE id = ?`
+	insertCert       = `INSERT INTO certificates (` + certColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
+func (s *sqlStore) IssueCertificate(ctx context.Context, c Certificate, enrollmentID string, now time.Time, audit AuditEvent) error {
+	st, err := s.prepare(ctx, claimEnrollment, enrollmentExists, insertCert, auditInsert)
+	if err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if enrollmentID != "" {
-			res, err := tx.ExecContext(ctx, s.q(`UPDATE enrollments SET used_at = ?, cert_serial = ?
-				WHERE id = ? AND used_at = 0 AND NOT locked AND expires_at > ?`), micros(now), c.Serial, enrollmentID, micros(now))
+			res, err := txExec(ctx, tx, st[0], micros(now), c.Serial, enrollmentID, micros(now))
 			if err != nil {
-				return mapErr(err)
+				return err
 			}
 			if n, _ := res.RowsAffected(); n != 1 {
-				var one int
-				if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM enrollments WHERE id = ?`), enrollmentID).Scan(&one); err != nil {
+				var exists int
+				if err := tx.StmtContext(ctx, st[1]).QueryRowContext(ctx, enrollmentID).Scan(&exists); err != nil {
 					return mapErr(err)
+				}
+				if exists == 0 {
+					return fmt.Errorf("%w: enrollment %s", ErrNotFound, enrollmentID)
 				}
 				return fmt.Errorf("%w: enrollment %s is used, locked or expired", ErrConflict, enrollmentID)
 			}
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO certificates (`+certColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			c.Serial, c.Issuer, c.PINFL, c.Profile, c.EnrollmentID, c.RenewedFrom, micros(c.NotBefore), micros(c.NotAfter),
-			c.DER, string(c.Status), micros(c.RevokedAt), c.Reason, micros(c.CreatedAt))
-		return mapErr(err)
+		_, err := txExec(ctx, tx, st[2], c.Serial, c.Issuer, c.PINFL, c.Profile, c.EnrollmentID, c.RenewedFrom,
+			micros(c.NotBefore), micros(c.NotAfter), c.DER, string(c.Status), micros(c.RevokedAt), c.Reason, micros(c.CreatedAt))
+		if err != nil || audit.Action == "" {
+			return err
+		}
+		_, err = txExec(ctx, tx, st[3], micros(audit.Time), audit.Actor, audit.Action, audit.Subject, audit.Details)
+		return err
 	})
 }
 
 func (s *sqlStore) GetCertificate(ctx context.Context, serial string) (Certificate, error) {
-	return scanCert(s.r.QueryRowContext(ctx, s.q(`SELECT `+certColumns+` FROM certificates WHERE serial = ?`), serial))
+	return scanCert(s.queryRow(ctx, &s.rs, (`SELECT ` + certColumns + ` FROM certificates WHERE serial = ?`), serial))
 }
 
 func (s *sqlStore) ListCertificates(ctx context.Context, pinfl string) ([]Certificate, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+certColumns+` FROM certificates WHERE pinfl = ?
+	rows, err := s.query(ctx, (`SELECT ` + certColumns + ` FROM certificates WHERE pinfl = ?
 		ORDER BY created_at DESC, serial`), pinfl)
 	if err != nil {
 		return nil, mapErr(err)
@@ -135,8 +151,8 @@ func (s *sqlStore) UpdateStatus(ctx context.Context, ch StatusChange) (Certifica
 		marks[i] = "?"
 		args = append(args, string(f))
 	}
-	c, err := scanCert(s.w.QueryRowContext(ctx, s.q(`UPDATE certificates SET status = ?, reason = ?, revoked_at = ?
-		WHERE serial = ? AND status IN (`+strings.Join(marks, ", ")+`) RETURNING `+certColumns), args...))
+	c, err := scanCert(s.queryRow(ctx, &s.ws, (`UPDATE certificates SET status = ?, reason = ?, revoked_at = ?
+		WHERE serial = ? AND status IN (` + strings.Join(marks, ", ") + `) RETURNING ` + certColumns), args...))
 	if err == ErrNotFound {
 		if _, err := s.GetCertificate(ctx, ch.Serial); err != nil {
 			return Certificate{}, err
@@ -147,7 +163,7 @@ func (s *sqlStore) UpdateStatus(ctx context.Context, ch StatusChange) (Certifica
 }
 
 func (s *sqlStore) RevokedCertificates(ctx context.Context, issuer string, now time.Time) ([]Revoked, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT serial, revoked_at, reason FROM certificates
+	rows, err := s.query(ctx, (`SELECT serial, revoked_at, reason FROM certificates
 		WHERE issuer = ? AND status <> 'good' AND not_after > ? ORDER BY serial`), issuer, micros(now))
 	if err != nil {
 		return nil, mapErr(err)
@@ -168,13 +184,13 @@ func (s *sqlStore) RevokedCertificates(ctx context.Context, issuer string, now t
 
 func (s *sqlStore) NextCRLNumber(ctx context.Context, issuer string) (int64, error) {
 	var n int64
-	err := s.w.QueryRowContext(ctx, s.q(`INSERT INTO crl_numbers (issuer, number) VALUES (?, 1)
+	err := s.queryRow(ctx, &s.ws, (`INSERT INTO crl_numbers (issuer, number) VALUES (?, 1)
 		ON CONFLICT (issuer) DO UPDATE SET number = crl_numbers.number + 1 RETURNING number`), issuer).Scan(&n)
 	return n, mapErr(err)
 }
 
 func (s *sqlStore) SaveCRL(ctx context.Context, c CRL) error {
-	res, err := s.w.ExecContext(ctx, s.q(`INSERT INTO crls (issuer, number, this_update, next_update, der) VALUES (?, ?, ?, ?, ?)
+	res, err := s.exec(ctx, (`INSERT INTO crls (issuer, number, this_update, next_update, der) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (issuer) DO UPDATE SET number = excluded.number, this_update = excluded.this_update,
 		next_update = excluded.next_update, der = excluded.der WHERE crls.number < excluded.number`),
 		c.Issuer, c.Number, micros(c.ThisUpdate), micros(c.NextUpdate), c.DER)
@@ -190,14 +206,14 @@ func (s *sqlStore) SaveCRL(ctx context.Context, c CRL) error {
 func (s *sqlStore) LatestCRL(ctx context.Context, issuer string) (CRL, error) {
 	var c CRL
 	var tu, nu int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT issuer, number, this_update, next_update, der FROM crls WHERE issuer = ?`), issuer).
+	err := s.queryRow(ctx, &s.rs, (`SELECT issuer, number, this_update, next_update, der FROM crls WHERE issuer = ?`), issuer).
 		Scan(&c.Issuer, &c.Number, &tu, &nu, &c.DER)
 	c.ThisUpdate, c.NextUpdate = fromMicros(tu), fromMicros(nu)
 	return c, mapErr(err)
 }
 
 func (s *sqlStore) CreateCredential(ctx context.Context, c Credential) error {
-	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO credentials (id, role, hash, created_at) VALUES (?, ?, ?, ?)`),
+	_, err := s.exec(ctx, (`INSERT INTO credentials (id, role, hash, created_at) VALUES (?, ?, ?, ?)`),
 		c.ID, c.Role, c.Hash, micros(c.CreatedAt))
 	return mapErr(err)
 }
@@ -205,23 +221,24 @@ func (s *sqlStore) CreateCredential(ctx context.Context, c Credential) error {
 func (s *sqlStore) GetCredential(ctx context.Context, id string) (Credential, error) {
 	var c Credential
 	var created int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, role, hash, created_at FROM credentials WHERE id = ?`), id).
+	err := s.queryRow(ctx, &s.rs, (`SELECT id, role, hash, created_at FROM credentials WHERE id = ?`), id).
 		Scan(&c.ID, &c.Role, &c.Hash, &created)
 	c.CreatedAt = fromMicros(created)
 	return c, mapErr(err)
 }
 
 func (s *sqlStore) AppendAudit(ctx context.Context, e AuditEvent) error {
-	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO audit (time, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)`),
-		micros(e.Time), e.Actor, e.Action, e.Subject, e.Details)
+	_, err := s.exec(ctx, auditInsert, micros(e.Time), e.Actor, e.Action, e.Subject, e.Details)
 	return mapErr(err)
 }
+
+const auditInsert = `INSERT INTO audit (time, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)`
 
 func (s *sqlStore) ListAudit(ctx context.Context, afterID int64, limit int) ([]AuditEvent, error) {
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, time, actor, action, subject, details FROM audit
+	rows, err := s.query(ctx, (`SELECT id, time, actor, action, subject, details FROM audit
 		WHERE id > ? ORDER BY id LIMIT ?`), afterID, limit)
 	if err != nil {
 		return nil, mapErr(err)

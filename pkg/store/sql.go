@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,9 +24,95 @@ var migrations embed.FS
 
 // sqlStore implements Store over database/sql for SQLite and PostgreSQL.
 type sqlStore struct {
-	w, r *sql.DB // writes and reads; the same pool on PostgreSQL
-	pg   bool
+	w, r   *sql.DB // writes and reads; the same pool on PostgreSQL
+	pg     bool
+	ws, rs stmts // prepared statements of each pool
 }
+
+// stmts caches prepared statements by query text: parsing SQL was a
+// visible share of issuance time.
+type stmts struct {
+	db *sql.DB
+	m  sync.Map // string -> *sql.Stmt
+}
+
+func (c *stmts) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	if v, ok := c.m.Load(query); ok {
+		return v.(*sql.Stmt), nil
+	}
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if v, loaded := c.m.LoadOrStore(query, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+func (c *stmts) close() {
+	c.m.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+}
+
+// exec runs a write outside a transaction.
+func (s *sqlStore) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := s.ws.get(ctx, s.q(query))
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.ExecContext(ctx, args...)
+	return res, mapErr(err)
+}
+
+// prepare returns the cached write statements for queries. Transactions
+// call it before they begin: on SQLite the transaction holds the only
+// write connection, so preparing inside it would wait for itself.
+func (s *sqlStore) prepare(ctx context.Context, queries ...string) ([]*sql.Stmt, error) {
+	out := make([]*sql.Stmt, len(queries))
+	for i, q := range queries {
+		st, err := s.ws.get(ctx, s.q(q))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = st
+	}
+	return out, nil
+}
+
+// txExec runs a prepared write statement inside tx.
+func txExec(ctx context.Context, tx *sql.Tx, st *sql.Stmt, args ...any) (sql.Result, error) {
+	res, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	return res, mapErr(err)
+}
+
+// queryRow runs a single-row read; a statement error surfaces from Scan.
+func (s *sqlStore) queryRow(ctx context.Context, pool *stmts, query string, args ...any) rowScanner {
+	st, err := pool.get(ctx, s.q(query))
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// query runs a multi-row read.
+func (s *sqlStore) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.rs.get(ctx, s.q(query))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	return rows, mapErr(err)
+}
+
+type rowScanner interface{ Scan(...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // Open opens the database named by url and applies pending migrations:
 // "sqlite:PATH" for a SQLite file (created if missing) or
@@ -77,7 +164,7 @@ func open(url string) (*sqlStore, error) {
 		}
 		r.SetMaxOpenConns(8)
 		r.SetMaxIdleConns(8)
-		return &sqlStore{w: w, r: r}, nil
+		return newSQLStore(w, r, false), nil
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		db, err := sql.Open("pgx", url)
 		if err != nil {
@@ -86,9 +173,15 @@ func open(url string) (*sqlStore, error) {
 		db.SetMaxOpenConns(32)
 		db.SetMaxIdleConns(32)
 		db.SetConnMaxIdleTime(5 * time.Minute)
-		return &sqlStore{w: db, r: db, pg: true}, nil
+		return newSQLStore(db, db, true), nil
 	}
 	return nil, fmt.Errorf("store: unsupported database url (want sqlite:FILE or postgres://...)")
+}
+
+func newSQLStore(w, r *sql.DB, pg bool) *sqlStore {
+	s := &sqlStore{w: w, r: r, pg: pg}
+	s.ws.db, s.rs.db = w, r
+	return s
 }
 
 func (s *sqlStore) migrate(ctx context.Context) ([]string, error) {
@@ -147,6 +240,9 @@ func mapErr(err error) error {
 	if err == nil {
 		return nil
 	}
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrAlreadyExists) || errors.Is(err, ErrConflict) || strings.HasPrefix(err.Error(), "store: ") {
+		return err // mapped already
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -193,6 +289,8 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 }
 
 func (s *sqlStore) Close() error {
+	s.ws.close()
+	s.rs.close()
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())

@@ -165,8 +165,10 @@ type Store interface {
 	// locked and ExpiresAt is after now; otherwise ErrConflict (or
 	// ErrNotFound) and nothing is written. A duplicate serial gives
 	// ErrAlreadyExists and leaves the enrollment unused. Of any number of
-	// concurrent calls for one enrollment, exactly one succeeds.
-	IssueCertificate(ctx context.Context, c Certificate, enrollmentID string, now time.Time) error
+	// concurrent calls for one enrollment, exactly one succeeds. The audit
+	// event, when its Action is set, is appended in the same transaction,
+	// so no certificate is recorded without its audit entry.
+	IssueCertificate(ctx context.Context, c Certificate, enrollmentID string, now time.Time, audit AuditEvent) error
 	// GetCertificate returns the certificate or ErrNotFound.
 	GetCertificate(ctx context.Context, serial string) (Certificate, error)
 	// ListCertificates returns a person's certificates, newest first.

@@ -139,12 +139,12 @@ func testEnrollments(t *testing.T, s store.Store) {
 func testIssueClaims(t *testing.T, s store.Store) {
 	person(t, s, "30101851234567")
 	enrollment(t, s, "E1", "30101851234567")
-	must(t, s.IssueCertificate(ctx, cert("a1", "30101851234567"), "E1", t0))
+	must(t, s.IssueCertificate(ctx, cert("a1", "30101851234567"), "E1", t0, store.AuditEvent{}))
 	e, _ := s.GetEnrollment(ctx, "E1")
 	if !e.UsedAt.Equal(t0) || e.CertSerial != "a1" {
 		t.Fatalf("enrollment after issue: %+v", e)
 	}
-	wantErr(t, s.IssueCertificate(ctx, cert("a2", "30101851234567"), "E1", t0), store.ErrConflict)
+	wantErr(t, s.IssueCertificate(ctx, cert("a2", "30101851234567"), "E1", t0, store.AuditEvent{}), store.ErrConflict)
 	_, err := s.GetCertificate(ctx, "a2")
 	wantErr(t, err, store.ErrNotFound)
 	c, err := s.GetCertificate(ctx, "a1")
@@ -152,18 +152,25 @@ func testIssueClaims(t *testing.T, s store.Store) {
 	if string(c.DER) != "der-a1" || c.Status != store.StatusGood || !c.NotAfter.Equal(t0.Add(365*24*time.Hour)) {
 		t.Fatalf("got %+v", c)
 	}
+	// The audit event is written with the certificate, and not without it.
+	ev := store.AuditEvent{Time: t0, Actor: "system", Action: "certificate.issue", Subject: "a5"}
+	must(t, s.IssueCertificate(ctx, cert("a5", ""), "", t0, ev))
+	wantErr(t, s.IssueCertificate(ctx, cert("a5", ""), "", t0, ev), store.ErrAlreadyExists)
+	if evs, _ := s.ListAudit(ctx, 0, 10); len(evs) != 1 || evs[0].Subject != "a5" {
+		t.Fatalf("audit = %+v", evs)
+	}
 	// No enrollment: system certificates and renewals.
-	must(t, s.IssueCertificate(ctx, cert("a3", ""), "", t0))
-	wantErr(t, s.IssueCertificate(ctx, cert("a4", ""), "missing", t0), store.ErrNotFound)
+	must(t, s.IssueCertificate(ctx, cert("a3", ""), "", t0, store.AuditEvent{}))
+	wantErr(t, s.IssueCertificate(ctx, cert("a4", ""), "missing", t0, store.AuditEvent{}), store.ErrNotFound)
 }
 
 func testIssueRefuses(t *testing.T, s store.Store) {
 	person(t, s, "30101851234567")
 	enrollment(t, s, "EXP", "30101851234567")
-	wantErr(t, s.IssueCertificate(ctx, cert("b1", "30101851234567"), "EXP", t0.Add(25*time.Hour)), store.ErrConflict)
+	wantErr(t, s.IssueCertificate(ctx, cert("b1", "30101851234567"), "EXP", t0.Add(25*time.Hour), store.AuditEvent{}), store.ErrConflict)
 	enrollment(t, s, "LOCK", "30101851234567")
 	must(t, s.LockEnrollment(ctx, "LOCK"))
-	wantErr(t, s.IssueCertificate(ctx, cert("b2", "30101851234567"), "LOCK", t0), store.ErrConflict)
+	wantErr(t, s.IssueCertificate(ctx, cert("b2", "30101851234567"), "LOCK", t0, store.AuditEvent{}), store.ErrConflict)
 	if cs, _ := s.ListCertificates(ctx, "30101851234567"); len(cs) != 0 {
 		t.Fatalf("%d certificates written", len(cs))
 	}
@@ -173,13 +180,13 @@ func testDuplicateSerial(t *testing.T, s store.Store) {
 	person(t, s, "30101851234567")
 	enrollment(t, s, "E1", "30101851234567")
 	enrollment(t, s, "E2", "30101851234567")
-	must(t, s.IssueCertificate(ctx, cert("c1", "30101851234567"), "E1", t0))
-	wantErr(t, s.IssueCertificate(ctx, cert("c1", "30101851234567"), "E2", t0), store.ErrAlreadyExists)
+	must(t, s.IssueCertificate(ctx, cert("c1", "30101851234567"), "E1", t0, store.AuditEvent{}))
+	wantErr(t, s.IssueCertificate(ctx, cert("c1", "30101851234567"), "E2", t0, store.AuditEvent{}), store.ErrAlreadyExists)
 	e, _ := s.GetEnrollment(ctx, "E2")
 	if !e.UsedAt.IsZero() {
 		t.Fatal("failed issuance used the enrollment")
 	}
-	must(t, s.IssueCertificate(ctx, cert("c2", "30101851234567"), "E2", t0))
+	must(t, s.IssueCertificate(ctx, cert("c2", "30101851234567"), "E2", t0, store.AuditEvent{}))
 }
 
 func claimRace(t *testing.T, stores []store.Store, pinfl, enrollmentID string) {
@@ -191,7 +198,7 @@ func claimRace(t *testing.T, stores []store.Store, pinfl, enrollmentID string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = stores[i%len(stores)].IssueCertificate(ctx, cert(fmt.Sprintf("d%02d", i), pinfl), enrollmentID, t0)
+			errs[i] = stores[i%len(stores)].IssueCertificate(ctx, cert(fmt.Sprintf("d%02d", i), pinfl), enrollmentID, t0, store.AuditEvent{})
 		}()
 	}
 	wg.Wait()
@@ -223,7 +230,7 @@ func testClaimsAcross(t *testing.T, a, b store.Store) {
 }
 
 func testStatus(t *testing.T, s store.Store) {
-	must(t, s.IssueCertificate(ctx, cert("e1", ""), "", t0))
+	must(t, s.IssueCertificate(ctx, cert("e1", ""), "", t0, store.AuditEvent{}))
 	good, hold, revoked := store.StatusGood, store.StatusHold, store.StatusRevoked
 	steps := []struct {
 		ch   store.StatusChange
@@ -264,7 +271,7 @@ func testRevokedList(t *testing.T, s store.Store) {
 		case "f5":
 			c.Issuer = "other"
 		}
-		must(t, s.IssueCertificate(ctx, c, "", t0))
+		must(t, s.IssueCertificate(ctx, c, "", t0, store.AuditEvent{}))
 	}
 	for _, sn := range []string{"f3", "f1", "f4", "f5"} {
 		_, err := s.UpdateStatus(ctx, store.StatusChange{Serial: sn, From: []store.Status{store.StatusGood}, To: store.StatusRevoked, Reason: 4, RevokedAt: t0})
@@ -288,7 +295,7 @@ func testList(t *testing.T, s store.Store) {
 	for i, sn := range []string{"g1", "g2", "g3"} {
 		c := cert(sn, "30101851234567")
 		c.CreatedAt = t0.Add(time.Duration(i) * time.Minute)
-		must(t, s.IssueCertificate(ctx, c, "", t0))
+		must(t, s.IssueCertificate(ctx, c, "", t0, store.AuditEvent{}))
 	}
 	cs, err := s.ListCertificates(ctx, "30101851234567")
 	must(t, err)
