@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"math/big"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/yagona/yagona/pkg/store"
@@ -73,6 +74,7 @@ type Authority struct {
 	roots    *x509.CertPool
 	inter    *x509.CertPool
 	crlMu    sync.Mutex
+	crlDirty atomic.Bool // a status change whose CRL reissue failed
 }
 
 // New checks cfg and returns an Authority.
@@ -130,6 +132,9 @@ type Actor struct {
 }
 
 func (a Actor) String() string {
+	if a == System {
+		return "system"
+	}
 	if a.Admin {
 		return "admin:" + a.ID
 	}

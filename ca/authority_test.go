@@ -352,8 +352,9 @@ func TestStatusChanges(t *testing.T) {
 		want   string // error code, "" for success
 		status store.Status
 	}{
-		{"stranger cannot suspend", func() (store.Certificate, error) { return f.a.Suspend(ctx, stranger, serial) }, "forbidden", ""},
+		{"stranger cannot suspend", func() (store.Certificate, error) { return f.a.Suspend(ctx, stranger, serial) }, "not_found", ""},
 		{"holder suspends", func() (store.Certificate, error) { return f.a.Suspend(ctx, holder, serial) }, "", store.StatusHold},
+		{"holder cannot resume", func() (store.Certificate, error) { return f.a.Resume(ctx, holder, serial) }, "forbidden", ""},
 		{"suspend twice", func() (store.Certificate, error) { return f.a.Suspend(ctx, f.admin, serial) }, "bad_status", ""},
 		{"officer resumes", func() (store.Certificate, error) { return f.a.Resume(ctx, f.admin, serial) }, "", store.StatusGood},
 		{"resume good", func() (store.Certificate, error) { return f.a.Resume(ctx, f.admin, serial) }, "bad_status", ""},

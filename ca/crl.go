@@ -83,10 +83,12 @@ func (a *Authority) RunCRLUpdater(ctx context.Context, interval time.Duration) {
 
 func (a *Authority) refreshCRL(ctx context.Context) {
 	c, err := a.st.LatestCRL(ctx, a.cfg.Issuer.Name)
-	if err == nil && a.now().Before(c.ThisUpdate.Add(c.NextUpdate.Sub(c.ThisUpdate)/2)) {
+	if err == nil && !a.crlDirty.Load() && a.now().Before(c.ThisUpdate.Add(c.NextUpdate.Sub(c.ThisUpdate)/2)) {
 		return
 	}
+	dirty := a.crlDirty.Swap(false)
 	if _, err := a.IssueCRL(ctx); err != nil {
+		a.crlDirty.Store(dirty)
 		a.log.ErrorContext(ctx, "periodic crl issuance failed", "err", err)
 	}
 }

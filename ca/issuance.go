@@ -35,7 +35,7 @@ func (a *Authority) Enroll(ctx context.Context, csrPEM []byte, codeText string) 
 	}
 	prof, ok := a.cfg.Profiles[e.Profile]
 	if !ok {
-		return nil, internal("enrollment names a profile that no longer exists", fmt.Errorf("profile %q", e.Profile))
+		return nil, newErr(KindConflict, "unknown_profile", "the enrollment's profile is no longer offered; ask the registration officer for a new enrollment", nil)
 	}
 	subj, err := a.subjectFor(ctx, prof, e.PINFL, e.TIN, e.Title)
 	if err != nil {

@@ -153,8 +153,9 @@ func publicKeysEqual(a, b crypto.PublicKey) bool {
 	return ok && ka.Equal(b)
 }
 
-// randomSerial returns a positive serial of 127 random bits (RFC 5280
-// §4.1.2.2: at most 20 octets; CA/B Forum: at least 64 bits of entropy).
+// randomSerial returns a positive 16-octet serial with 126 random bits
+// (RFC 5280 §4.1.2.2: at most 20 octets; CA/B Forum: at least 64 bits of
+// entropy). The top bit is clear (positive) and the next set (fixed length).
 func randomSerial() (*big.Int, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {

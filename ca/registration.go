@@ -153,8 +153,11 @@ func (a *Authority) checkOrgFields(ctx context.Context, prof Profile, tin, title
 	if _, err := a.st.GetOrganization(ctx, tin); err != nil {
 		return storeErr(err, "organization")
 	}
-	if prof.Title {
-		return checkName("title", title, true)
+	if !prof.Title {
+		if title != "" {
+			return invalid("bad_request", "profile %s takes no title", prof.Name)
+		}
+		return nil
 	}
-	return checkName("title", title, false)
+	return checkName("title", title, true)
 }

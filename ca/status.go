@@ -90,7 +90,9 @@ func authorize(actor Actor, c store.Certificate) error {
 	if actor.Admin || (actor.PINFL != "" && actor.PINFL == c.PINFL) || (actor.ID != "" && actor.ID == c.Serial) {
 		return nil
 	}
-	return newErr(KindForbidden, "forbidden", "holders may act only on their own certificates", nil)
+	// A holder learns nothing about certificates that are not theirs, not
+	// even that the serial exists.
+	return newErr(KindNotFound, "not_found", "certificate not found", nil)
 }
 
 // Revoke revokes a good or suspended certificate for reason.
@@ -111,8 +113,12 @@ func (a *Authority) Suspend(ctx context.Context, actor Actor, serial string) (st
 		From: []store.Status{store.StatusGood}, To: store.StatusHold, Reason: ReasonCertificateHold})
 }
 
-// Resume lifts a suspension.
+// Resume lifts a suspension. Only an officer may: a holder can suspend in
+// an emergency, but lifting it needs the holder's identity checked again.
 func (a *Authority) Resume(ctx context.Context, actor Actor, serial string) (store.Certificate, error) {
+	if !actor.Admin {
+		return store.Certificate{}, newErr(KindForbidden, "forbidden", "only a registration officer may lift a suspension", nil)
+	}
 	return a.changeStatus(ctx, actor, serial, "certificate.resume", store.StatusChange{
 		From: []store.Status{store.StatusHold}, To: store.StatusGood})
 }
@@ -147,8 +153,9 @@ func (a *Authority) changeStatus(ctx context.Context, actor Actor, serial, actio
 	}
 	a.audit(ctx, actor, action, c.Serial, fmt.Sprintf(`{"status":%q,"reason":%d}`, c.Status, c.Reason))
 	if _, err := a.IssueCRL(ctx); err != nil {
-		// The change is committed and OCSP already answers it; the periodic
-		// CRL job catches up.
+		// The change is committed and OCSP already answers it; the CRL job
+		// retries at its next tick (every minute).
+		a.crlDirty.Store(true)
 		a.log.ErrorContext(ctx, "crl reissue after status change failed", "serial", c.Serial, "err", err)
 	}
 	return c, nil

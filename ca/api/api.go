@@ -103,10 +103,23 @@ func (s *Server) RegisterPKI(mux *http.ServeMux) {
 	route(mux, "/pki/ca.pem", map[string]http.HandlerFunc{"GET": s.blob("application/x-pem-file", func() []byte { return s.chain })})
 	route(mux, "/pki/issuing.cer", map[string]http.HandlerFunc{"GET": s.blob("application/pkix-cert", func() []byte { return s.a.Issuer().Cert.Raw })})
 	route(mux, "/crl/"+s.a.Issuer().Name+".crl", map[string]http.HandlerFunc{"GET": s.crl})
-	if s.cfg.OCSP != nil {
-		mux.Handle("/ocsp", http.StripPrefix("/ocsp", s.cfg.OCSP))
-		mux.Handle("/ocsp/", http.StripPrefix("/ocsp", s.cfg.OCSP))
+}
+
+// Handler puts the OCSP responder in front of mux. OCSP GET requests carry
+// base64 in the path, which may contain "//"; ServeMux would clean that
+// path and answer with a redirect page, so /ocsp never reaches it.
+func (s *Server) Handler(mux *http.ServeMux) http.Handler {
+	if s.cfg.OCSP == nil {
+		return mux
 	}
+	ocsp := http.StripPrefix("/ocsp", s.cfg.OCSP)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p == "/ocsp" || strings.HasPrefix(p, "/ocsp/") {
+			ocsp.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // route registers a path whose handler is chosen by method; other methods
@@ -118,7 +131,11 @@ func route(mux *http.ServeMux, path string, byMethod map[string]http.HandlerFunc
 	}
 	sort.Strings(allow)
 	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-		if h, ok := byMethod[r.Method]; ok {
+		m := r.Method
+		if m == http.MethodHead {
+			m = http.MethodGet
+		}
+		if h, ok := byMethod[m]; ok {
 			h(w, r)
 			return
 		}

@@ -3,12 +3,14 @@ package api
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/yagona/yagona/ca"
+	"github.com/yagona/yagona/pkg/operator"
 )
 
 type actorKey struct{}
@@ -38,6 +40,10 @@ func (s *Server) admin(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		id, err := s.cfg.Operators.Authenticate(r.Context(), tok)
+		if err != nil && !errors.Is(err, operator.ErrInvalid) {
+			writeError(w, r, s.log, ca.AsError(&ca.Error{Kind: ca.KindUnavailable, Code: "unavailable", Message: "cannot check the token now", Err: err}))
+			return
+		}
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="yagona", error="invalid_token"`)
 			problem(w, http.StatusUnauthorized, "unauthorized", "operator token is not valid")

@@ -218,7 +218,7 @@ func (a *app) handlers() (https, plain http.Handler) {
 	open := http.NewServeMux()
 	a.api.RegisterPKI(open)
 	ops(open)
-	return secure, open
+	return a.api.Handler(secure), a.api.Handler(open)
 }
 
 // ready answers 200 only when the store and cache answer and the CA keys
@@ -227,17 +227,16 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	var problems []string
-	if err := a.store.Ping(ctx); err != nil {
-		problems = append(problems, "store: "+err.Error())
+	check := func(name string, err error) {
+		if err != nil {
+			problems = append(problems, name)
+			a.log.WarnContext(ctx, "not ready", "component", name, "err", err)
+		}
 	}
-	if err := a.cache.Ping(ctx); err != nil {
-		problems = append(problems, "cache: "+err.Error())
-	}
-	if err := probeKey(a.hier.IssuingKey); err != nil {
-		problems = append(problems, "issuing key: "+err.Error())
-	}
+	check("store", a.store.Ping(ctx))
+	check("cache", a.cache.Ping(ctx))
+	check("issuing key", probeKey(a.hier.IssuingKey))
 	if len(problems) > 0 {
-		a.log.WarnContext(ctx, "not ready", "problems", problems)
 		http.Error(w, "not ready\n"+strings.Join(problems, "\n")+"\n", http.StatusServiceUnavailable)
 		return
 	}

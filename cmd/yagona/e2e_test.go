@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +23,7 @@ import (
 	zx509 "github.com/zmap/zcrypto/x509"
 	"github.com/zmap/zlint/v3"
 	"github.com/zmap/zlint/v3/lint"
+	"golang.org/x/crypto/ocsp"
 )
 
 // testServer is a Yagona server started in-process on loopback ports with
@@ -273,6 +276,7 @@ func TestOpenSSLLifecycle(t *testing.T) {
 	if out := s.ocspStatus(dir, true); !strings.Contains(out, "leaf.pem: good") {
 		t.Fatalf("want good:\n%s", out)
 	}
+	s.ocspGET(t, dir)
 
 	// Suspend: OCSP says revoked with certificateHold; resume: good again.
 	s.mustCLI("cert", "suspend", "--serial", serial)
@@ -304,6 +308,43 @@ func TestOpenSSLLifecycle(t *testing.T) {
 	if !strings.Contains(show, `"status": "revoked"`) || !strings.Contains(show, `"reason": "keyCompromise"`) {
 		t.Fatalf("cert show: %s", show)
 	}
+}
+
+// ocspGET asks by GET (RFC 6960 A.1) with the base64 left unescaped, '/'
+// and '+' included, as many clients send it, and parses the answer.
+func (s *testServer) ocspGET(t *testing.T, dir string) {
+	leaf, _ := x509.ParseCertificate(readPEM(t, filepath.Join(dir, "leaf.pem")))
+	issuer, _ := x509.ParseCertificate(readPEM(t, filepath.Join(dir, "issuing.pem")))
+	for i := 0; i < 5000; i++ { // vary the serial until the base64 holds "//"
+		probe := *leaf
+		if i > 0 {
+			probe.SerialNumber = new(big.Int).Add(leaf.SerialNumber, big.NewInt(int64(i)))
+		}
+		der, err := ocsp.CreateRequest(&probe, issuer, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b64 := base64.StdEncoding.EncodeToString(der)
+		if i > 0 && !strings.Contains(b64, "//") {
+			continue
+		}
+		resp, err := http.Get(s.http + "/ocsp/" + b64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/ocsp-response" {
+			t.Fatalf("GET %s: %d %q", b64, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if _, err := ocsp.ParseResponse(body, issuer); err != nil {
+			t.Fatalf("GET %s: %v", b64, err)
+		}
+		if i > 0 {
+			return
+		}
+	}
+	t.Fatal("found no serial whose request has // in base64")
 }
 
 func (s *testServer) fetch(url string) []byte {

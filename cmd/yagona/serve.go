@@ -80,7 +80,7 @@ func serve(ctx context.Context, cfg *Config, g *globals, lnS, lnP net.Listener) 
 	go func() { errc <- srvS.Serve(tls.NewListener(lnS, tlsCfg)) }()
 	go func() { errc <- srvP.Serve(lnP) }()
 	log.Info("yagona serving", "https", lnS.Addr().String(), "http", lnP.Addr().String(),
-		"data", cfg.DataDir, "store", storeKind(cfg.Store), "cache", cfg.Cache)
+		"data", cfg.DataDir, "store", storeKind(cfg.Store), "cache", cacheKind(cfg.Cache))
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -106,6 +106,13 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+}
+
+func cacheKind(url string) string {
+	if url == "memory" {
+		return url
+	}
+	return "redis"
 }
 
 func storeKind(url string) string {
