@@ -13,6 +13,9 @@ import (
 	"math/big"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // Issuer signs certificates and CRLs with one CA key. Nothing is signed
@@ -27,6 +30,7 @@ type Issuer struct {
 	lintCert   *x509.Certificate // same subject and key id as Cert, throwaway key
 	lintSigner crypto.Signer
 	linter     *Linter
+	hash       crypto.Hash // digest the CA key signs; 0 for Ed25519
 }
 
 // NewIssuer checks that signer holds the key of cert and makes the
@@ -60,7 +64,26 @@ func NewIssuer(name string, cert *x509.Certificate, signer crypto.Signer, linter
 	if err != nil {
 		return nil, fmt.Errorf("ca: issuer %s: lint issuer: %w", name, err)
 	}
-	return &Issuer{Name: name, Cert: cert, signer: signer, lintCert: lintCert, lintSigner: lintSigner, linter: linter}, nil
+	return &Issuer{Name: name, Cert: cert, signer: signer, lintCert: lintCert, lintSigner: lintSigner, linter: linter,
+		hash: signatureHash(signer.Public())}, nil
+}
+
+// signatureHash is the digest crypto/x509 uses with a CA key of this type:
+// SHA-256 for P-256 and RSA, SHA-384 for P-384, none for Ed25519.
+func signatureHash(pub crypto.PublicKey) crypto.Hash {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		switch k.Curve.Params().BitSize {
+		case 384:
+			return crypto.SHA384
+		case 521:
+			return crypto.SHA512
+		}
+		return crypto.SHA256
+	case ed25519.PublicKey:
+		return 0
+	}
+	return crypto.SHA256
 }
 
 // Prepared is a linted certificate waiting to be signed. It can be issued
@@ -68,8 +91,8 @@ func NewIssuer(name string, cert *x509.Certificate, signer crypto.Signer, linter
 type Prepared struct {
 	issuer *Issuer
 	tmpl   *x509.Certificate
-	pub    crypto.PublicKey
-	tbs    []byte // the linted TBSCertificate
+	tbs    []byte // the linted TBSCertificate, DER
+	sigAlg []byte // its signatureAlgorithm, DER
 	used   atomic.Bool
 }
 
@@ -86,17 +109,32 @@ func (i *Issuer) Prepare(tmpl *x509.Certificate, pub crypto.PublicKey) (*Prepare
 	if err := i.linter.Certificate(der); err != nil {
 		return nil, err
 	}
-	c, err := x509.ParseCertificate(der)
+	tbs, sigAlg, err := splitCertificate(der)
 	if err != nil {
 		return nil, fmt.Errorf("ca: prepare certificate: %w", err)
 	}
-	return &Prepared{issuer: i, tmpl: tmpl, pub: pub, tbs: c.RawTBSCertificate}, nil
+	return &Prepared{issuer: i, tmpl: tmpl, tbs: tbs, sigAlg: sigAlg}, nil
+}
+
+// splitCertificate returns the TBSCertificate and signatureAlgorithm
+// elements of a DER certificate.
+func splitCertificate(der []byte) (tbs, sigAlg []byte, err error) {
+	in := cryptobyte.String(der)
+	var cert, t, a cryptobyte.String
+	if !in.ReadASN1(&cert, cbasn1.SEQUENCE) || !in.Empty() ||
+		!cert.ReadASN1Element(&t, cbasn1.SEQUENCE) || !cert.ReadASN1Element(&a, cbasn1.SEQUENCE) {
+		return nil, nil, errors.New("malformed certificate")
+	}
+	return t, a, nil
 }
 
 var errReused = errors.New("ca: prepared certificate already issued")
 
-// Issue signs a prepared certificate with the CA key and checks that what
-// was signed is exactly what was linted.
+// Issue signs exactly the linted TBSCertificate with the CA key (the lint
+// issuer has the CA's subject and key identifier and a key of the same
+// type, so the TBS is the one the CA would have made), then checks the
+// signature against the CA certificate, as crypto/x509 does, so a faulty
+// signer never yields a published certificate.
 func (i *Issuer) Issue(p *Prepared) (*x509.Certificate, error) {
 	if p.issuer != i {
 		return nil, errors.New("ca: prepared by another issuer")
@@ -104,9 +142,26 @@ func (i *Issuer) Issue(p *Prepared) (*x509.Certificate, error) {
 	if !p.used.CompareAndSwap(false, true) {
 		return nil, errReused
 	}
-	der, err := x509.CreateCertificate(rand.Reader, p.tmpl, i.Cert, p.pub, i.signer)
+	var opts crypto.SignerOpts = i.hash
+	msg := p.tbs
+	if i.hash != 0 {
+		h := i.hash.New()
+		h.Write(p.tbs)
+		msg = h.Sum(nil)
+	}
+	sig, err := i.signer.Sign(rand.Reader, msg, opts)
 	if err != nil {
 		return nil, fmt.Errorf("ca: sign certificate: %w", err)
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddBytes(p.tbs)
+		b.AddBytes(p.sigAlg)
+		b.AddASN1BitString(sig)
+	})
+	der, err := b.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("ca: encode certificate: %w", err)
 	}
 	c, err := x509.ParseCertificate(der)
 	if err != nil {
@@ -114,6 +169,9 @@ func (i *Issuer) Issue(p *Prepared) (*x509.Certificate, error) {
 	}
 	if !bytes.Equal(c.RawTBSCertificate, p.tbs) {
 		return nil, errors.New("ca: signed certificate differs from the linted one")
+	}
+	if err := c.CheckSignatureFrom(i.Cert); err != nil {
+		return nil, fmt.Errorf("ca: signature returned by the CA key is invalid: %w", err)
 	}
 	return c, nil
 }
