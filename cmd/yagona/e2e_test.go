@@ -430,3 +430,53 @@ func readPEM(t testing.TB, path string) []byte {
 	}
 	return block.Bytes
 }
+
+// TestCitizenClient walks the citizen's own client: a key made by
+// `yagona key new`, enrollment with it, renewal proven by the current
+// certificate over TLS, and self-service suspension, which only an officer
+// may lift.
+func TestCitizenClient(t *testing.T) {
+	needOpenSSL(t)
+	s := startServer(t, nil)
+	dir := t.TempDir()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	t.Setenv("YAGONA_KEY_PASSPHRASE", "a long passphrase for tests")
+	s.mustCLI("ra", "person", "add", "--pinfl", "61234567890123", "--given-name", "Botir", "--surname", "Xolmatov", "--birth-date", "1979-09-09")
+	var enr struct {
+		Code string `json:"enrollment_code"`
+	}
+	if err := json.Unmarshal([]byte(s.mustCLI("ra", "enroll", "--json", "--pinfl", "61234567890123")), &enr); err != nil {
+		t.Fatal(err)
+	}
+	s.mustCLI("key", "new", "--out", p("old.key"))
+	// OpenSSL reads the encrypted PKCS#8 key with the same passphrase.
+	mustOpenSSL(t, dir, "pkey", "-in", "old.key", "-passin", "env:YAGONA_KEY_PASSPHRASE", "-noout")
+	s.mustCLI("cert", "enroll", "--code", enr.Code, "--key", p("old.key"), "--out", p("old.pem"), "--chain", p("chain.pem"))
+	s.mustCLI("key", "new", "--out", p("new.key"))
+	// Renewal onto the old key is refused; onto a new key it works.
+	if _, err := s.cli("cert", "renew", "--cert", p("old.pem"), "--key", p("old.key"), "--new-key", p("old.key"), "--out", p("x.pem"), "--chain", p("x-chain.pem")); err == nil || !strings.Contains(err.Error(), "key_reuse") {
+		t.Fatalf("renewal onto the same key: %v", err)
+	}
+	var renewed struct {
+		Serial string `json:"serial"`
+	}
+	out := s.mustCLI("cert", "renew", "--json", "--cert", p("old.pem"), "--key", p("old.key"), "--new-key", p("new.key"), "--out", p("new.pem"), "--chain", p("new-chain.pem"))
+	if err := json.Unmarshal([]byte(out), &renewed); err != nil {
+		t.Fatal(err)
+	}
+	oldSubj := mustOpenSSL(t, dir, "x509", "-in", "old.pem", "-noout", "-subject")
+	if newSubj := mustOpenSSL(t, dir, "x509", "-in", "new.pem", "-noout", "-subject"); newSubj != oldSubj {
+		t.Fatalf("renewal changed the subject: %s vs %s", newSubj, oldSubj)
+	}
+	// The holder suspends the new certificate with it; lifting needs an officer.
+	s.mustCLI("cert", "suspend", "--serial", renewed.Serial, "--cert", p("new.pem"), "--key", p("new.key"))
+	if _, err := s.cli("cert", "resume", "--serial", renewed.Serial, "--cert", p("old.pem"), "--key", p("old.key")); err == nil || !strings.Contains(err.Error(), "forbidden") {
+		t.Fatalf("holder resume: %v", err)
+	}
+	// A suspended certificate no longer authenticates its holder.
+	if _, err := s.cli("cert", "show", "--serial", renewed.Serial, "--cert", p("new.pem"), "--key", p("new.key")); err == nil || !strings.Contains(err.Error(), "bad_client_certificate") {
+		t.Fatalf("suspended certificate authenticated: %v", err)
+	}
+	s.mustCLI("cert", "resume", "--serial", renewed.Serial)
+	s.mustCLI("cert", "show", "--serial", renewed.Serial, "--cert", p("new.pem"), "--key", p("new.key"))
+}
