@@ -1,0 +1,64 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/yagona/yagona/configs"
+)
+
+// TestConfigs loads every shipped configuration file.
+func TestConfigs(t *testing.T) {
+	entries, err := configs.Files.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := configs.Files.ReadFile(e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := parseConfig(data)
+		if err != nil {
+			t.Errorf("%s: %v", e.Name(), err)
+			continue
+		}
+		ps, err := cfg.profiles()
+		if err != nil || len(ps) != 5 {
+			t.Errorf("%s: %d profiles, %v", e.Name(), len(ps), err)
+		}
+	}
+}
+
+// TestConfigErrors: unknown keys are errors, and validation reports every
+// problem at once.
+func TestConfigErrors(t *testing.T) {
+	if _, err := parseConfig([]byte("data_dir: x\nlisten_typo: 1\n")); err == nil || !strings.Contains(err.Error(), "listen_typo") {
+		t.Fatalf("unknown key: %v", err)
+	}
+	dev, _ := configs.Files.ReadFile(configs.Default)
+	bad := strings.NewReplacer("https: 127.0.0.1:8443", "https: nonsense", "cache: memory", "cache: memcached",
+		"policy: 2.999.860.1.1", "policy: not-an-oid", "[clientAuth, emailProtection]", "[clientAuth, telepathy]").Replace(string(dev))
+	_, err := parseConfig([]byte(bad))
+	if err == nil {
+		t.Fatal("bad config accepted")
+	}
+	for _, want := range []string{"listen.https", "cache", "profiles.citizen.policy", "telepathy"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s:\n%v", want, err)
+		}
+	}
+}
+
+// FuzzParseConfig: the configuration parser never panics.
+func FuzzParseConfig(f *testing.F) {
+	entries, _ := configs.Files.ReadDir(".")
+	for _, e := range entries {
+		b, _ := configs.Files.ReadFile(e.Name())
+		f.Add(b)
+	}
+	f.Add([]byte("profiles: {x: {policy: 1.2, validity: 1h}}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = parseConfig(data)
+	})
+}
