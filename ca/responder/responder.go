@@ -39,6 +39,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -89,7 +90,7 @@ type Config struct {
 // Responder answers OCSP requests.
 type Responder struct {
 	cfg    Config
-	sig    *signer
+	sig    atomic.Pointer[signer]
 	src    StatusSource
 	cache  Cache
 	now    func() time.Time
@@ -129,12 +130,13 @@ func New(cfg Config, src StatusSource, c Cache) (*Responder, error) {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 10 << 10
 	}
-	r := &Responder{cfg: cfg, sig: sig, src: src, cache: c, now: cfg.Now, log: cfg.Logger,
+	r := &Responder{cfg: cfg, src: src, cache: c, now: cfg.Now, log: cfg.Logger,
 		responses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yagona_ocsp_responses_total",
 			Help: "OCSP responses by outcome: good, revoked, unknown, malformed, unauthorized, trylater."}, []string{"status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "yagona_ocsp_request_duration_seconds",
 			Help: "Time to answer an OCSP request, by cache outcome.", Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16)}, []string{"cache"}),
 	}
+	r.sig.Store(sig)
 	for i := range r.gens {
 		r.gens[i].m = map[string]uint64{}
 	}
@@ -183,7 +185,8 @@ func (r *Responder) respond(ctx context.Context, reqDER []byte) answer {
 		return r.fail(MalformedResponse, "malformed")
 	}
 	i := req.hashIndex
-	if !constEq(req.IssuerNameHash, r.sig.nameHash[i]) || !constEq(req.IssuerKeyHash, r.sig.keyHash[i]) {
+	sig := r.sig.Load()
+	if !constEq(req.IssuerNameHash, sig.nameHash[i]) || !constEq(req.IssuerKeyHash, sig.keyHash[i]) {
 		outcome = "error"
 		return r.fail(UnauthorizedResponse, "unauthorized")
 	}
@@ -242,7 +245,7 @@ func (r *Responder) sign(ctx context.Context, req *Request) (answer, error) {
 	// thisUpdate is a minute early so clients with slow clocks accept it.
 	a := answer{thisUpdate: now.Add(-time.Minute), cacheable: req.Nonce == nil}
 	a.nextUpdate = a.thisUpdate.Add(r.cfg.Validity)
-	a.der, err = r.sig.sign(req, st, a.thisUpdate, a.nextUpdate, now)
+	a.der, err = r.sig.Load().sign(req, st, a.thisUpdate, a.nextUpdate, now)
 	if err != nil {
 		return answer{}, err
 	}
@@ -301,6 +304,18 @@ func (r *Responder) generation(serial *big.Int) uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.m[k]
+}
+
+// SetSigner replaces the delegated signing certificate and key, for a
+// signer renewed while the server runs. Answers already cached stay valid:
+// they were signed by a certificate of the same issuer.
+func (r *Responder) SetSigner(cert *x509.Certificate, key crypto.Signer) error {
+	sig, err := newSigner(r.cfg.Issuer, cert, key)
+	if err != nil {
+		return err
+	}
+	r.sig.Store(sig)
+	return nil
 }
 
 // Invalidate drops every cached answer for serial. The CA calls it right

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,7 +41,11 @@ type app struct {
 	auth     *ca.Authority
 	ocsp     *responder.Responder
 	api      *api.Server
-	tlsCert  tls.Certificate
+	tlsCert  atomic.Pointer[tls.Certificate] // the HTTPS listener's, swapped on renewal
+	ocspCert atomic.Pointer[x509.Certificate]
+	ks       keyStore
+	ocspSC   ca.SystemCert
+	tlsSC    ca.SystemCert
 	hier     *ca.Hierarchy
 	registry *prometheus.Registry
 }
@@ -123,6 +128,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 		return nil, err
 	}
 	ks := keyStore{opts: kms.Options{BaseDir: cfg.DataDir, Passphrase: pass}}
+	a.ks = ks
 	linter, err := ca.NewLinter(cfg.CA.LintExclude)
 	if err != nil {
 		return nil, err
@@ -158,17 +164,20 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	if err != nil {
 		return nil, err
 	}
-	ocspCert, ocspKey, err := a.auth.SystemCertificate(ctx, ks, ca.SystemCert{Kind: "ocsp",
-		CertPath: cfg.dataPath("certs/ocsp.pem"), KeyURI: cfg.Keys.OCSP, Validity: orDefault(cfg.CA.OCSPCertValidity, 90*24*time.Hour)})
+	a.ocspSC = ca.SystemCert{Kind: "ocsp", CertPath: cfg.dataPath("certs/ocsp.pem"), KeyURI: cfg.Keys.OCSP,
+		Validity: orDefault(cfg.CA.OCSPCertValidity, 90*24*time.Hour)}
+	a.tlsSC = ca.SystemCert{Kind: "tls", CertPath: cfg.dataPath("certs/tls.pem"), KeyURI: cfg.Keys.TLS, Hosts: cfg.TLSHosts,
+		Validity: orDefault(cfg.CA.TLSCertValidity, 365*24*time.Hour)}
+	ocspCert, ocspKey, err := a.auth.SystemCertificate(ctx, ks, a.ocspSC)
 	if err != nil {
 		return nil, err
 	}
-	tlsCert, tlsKey, err := a.auth.SystemCertificate(ctx, ks, ca.SystemCert{Kind: "tls",
-		CertPath: cfg.dataPath("certs/tls.pem"), KeyURI: cfg.Keys.TLS, Hosts: cfg.TLSHosts, Validity: orDefault(cfg.CA.TLSCertValidity, 365*24*time.Hour)})
+	a.ocspCert.Store(ocspCert)
+	tlsCert, tlsKey, err := a.auth.SystemCertificate(ctx, ks, a.tlsSC)
 	if err != nil {
 		return nil, err
 	}
-	a.tlsCert = tls.Certificate{Certificate: [][]byte{tlsCert.Raw, a.hier.Issuing.Raw}, PrivateKey: tlsKey, Leaf: tlsCert}
+	a.setTLS(tlsCert, tlsKey)
 	a.ocsp, err = responder.New(responder.Config{Issuer: a.hier.Issuing, ResponderCert: ocspCert, Signer: ocspKey,
 		Validity: cfg.CA.OCSPValidity, Logger: log, Registerer: a.registry}, a.auth, a.cache)
 	if err != nil {
@@ -185,6 +194,46 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 		Roots: []*x509.Certificate{a.hier.Root}, OCSP: a.ocsp, FailuresPerMinute: cfg.CA.FailuresPerMinute,
 		Logger: log, Registerer: a.registry})
 	return a, nil
+}
+
+func (a *app) setTLS(cert *x509.Certificate, key crypto.Signer) {
+	a.tlsCert.Store(&tls.Certificate{Certificate: [][]byte{cert.Raw, a.hier.Issuing.Raw}, PrivateKey: key, Leaf: cert})
+}
+
+// refreshSystemCerts renews the OCSP signer and the TLS certificate when a
+// third of their life is left (or they were revoked) and puts the new ones
+// into service without a restart.
+func (a *app) refreshSystemCerts(ctx context.Context) {
+	if cert, key, err := a.auth.SystemCertificate(ctx, a.ks, a.ocspSC); err != nil {
+		a.log.ErrorContext(ctx, "ocsp signer renewal failed", "err", err)
+	} else if cur := a.ocspCert.Load(); !cert.Equal(cur) {
+		if err := a.ocsp.SetSigner(cert, key); err != nil {
+			a.log.ErrorContext(ctx, "ocsp signer swap failed", "err", err)
+		} else {
+			a.ocspCert.Store(cert)
+			a.log.InfoContext(ctx, "ocsp signer renewed", "serial", cert.SerialNumber.Text(16), "not_after", cert.NotAfter)
+		}
+	}
+	if cert, key, err := a.auth.SystemCertificate(ctx, a.ks, a.tlsSC); err != nil {
+		a.log.ErrorContext(ctx, "tls certificate renewal failed", "err", err)
+	} else if !cert.Equal(a.tlsCert.Load().Leaf) {
+		a.setTLS(cert, key)
+		a.log.InfoContext(ctx, "tls certificate renewed", "serial", cert.SerialNumber.Text(16), "not_after", cert.NotAfter)
+	}
+}
+
+// runSystemCertRenewal checks the system certificates every interval.
+func (a *app) runSystemCertRenewal(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.refreshSystemCerts(ctx)
+		}
+	}
 }
 
 func orDefault(d, def time.Duration) time.Duration {

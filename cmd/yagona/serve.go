@@ -66,8 +66,10 @@ func serve(ctx context.Context, cfg *Config, g *globals, lnS, lnP net.Listener) 
 	defer a.close()
 	secure, open := a.handlers()
 	tlsCfg := &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{a.tlsCert},
+		MinVersion: tls.VersionTLS12,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return a.tlsCert.Load(), nil
+		},
 		// Holders prove their certificate for renewal and self-service
 		// revocation; the CA verifies the chain and status itself.
 		ClientAuth: tls.RequestClientCert,
@@ -76,6 +78,7 @@ func serve(ctx context.Context, cfg *Config, g *globals, lnS, lnP net.Listener) 
 	srvS.TLSConfig = tlsCfg
 	srvP := newHTTPServer(open, log)
 	go a.auth.RunCRLUpdater(ctx, time.Minute)
+	go a.runSystemCertRenewal(ctx, time.Hour)
 	errc := make(chan error, 2)
 	go func() { errc <- srvS.Serve(tls.NewListener(lnS, tlsCfg)) }()
 	go func() { errc <- srvP.Serve(lnP) }()
