@@ -62,3 +62,23 @@ func FuzzParseConfig(f *testing.F) {
 		_, _ = parseConfig(data)
 	})
 }
+
+// TestMigrateCommand: `yagona migrate` applies the migrations once.
+func TestMigrateCommand(t *testing.T) {
+	dir := t.TempDir() + "/not-yet"
+	run := func() string {
+		var out, errb strings.Builder
+		cmd := newRootCmd(&out, &errb)
+		cmd.SetArgs([]string{"migrate", "--json", "--data", dir})
+		if err := cmd.Execute(); err != nil {
+			t.Fatalf("%v: %s", err, errb.String())
+		}
+		return out.String()
+	}
+	if first := run(); !strings.Contains(first, "00001_initial.sql") {
+		t.Fatalf("first run: %s", first)
+	}
+	if again := run(); strings.Contains(again, ".sql") {
+		t.Fatalf("second run applied again: %s", again)
+	}
+}

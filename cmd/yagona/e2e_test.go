@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -14,6 +15,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	zx509 "github.com/zmap/zcrypto/x509"
 	"github.com/zmap/zlint/v3"
 	"github.com/zmap/zlint/v3/lint"
@@ -259,7 +262,51 @@ func (s *testServer) ocspStatus(dir string, nonce bool) string {
 
 func TestOpenSSLLifecycle(t *testing.T) {
 	needOpenSSL(t)
-	s := startServer(t, nil)
+	lifecycle(t, startServer(t, nil))
+}
+
+// TestOpenSSLLifecyclePostgresRedis runs the same lifecycle on PostgreSQL
+// and Redis, the production backends.
+func TestOpenSSLLifecyclePostgresRedis(t *testing.T) {
+	needOpenSSL(t)
+	pg, rd := os.Getenv("YAGONA_TEST_POSTGRES_URL"), os.Getenv("YAGONA_TEST_REDIS_URL")
+	if pg == "" || rd == "" {
+		t.Skip("set YAGONA_TEST_POSTGRES_URL and YAGONA_TEST_REDIS_URL to run the lifecycle on PostgreSQL and Redis")
+	}
+	schemaURL := freshSchema(t, pg)
+	lifecycle(t, startServer(t, func(c *Config) {
+		c.Store, c.Cache = schemaURL, rd
+	}))
+}
+
+// freshSchema makes a PostgreSQL schema for one test and drops it after.
+func freshSchema(t *testing.T, base string) string {
+	t.Helper()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := fmt.Sprintf("yt_%x", b)
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
+		db.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func lifecycle(t *testing.T, s *testServer) {
 	dir := t.TempDir()
 	serial := s.enrollWithOpenSSL(dir, "31204900012345", "citizen", nil)
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"syscall"
 	"time"
@@ -159,6 +160,9 @@ func newMigrateCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.config()
 			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 				return err
 			}
 			applied, err := store.Migrate(cmd.Context(), cfg.storeURL())
