@@ -2,7 +2,6 @@ package ca
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"testing"
 )
@@ -58,5 +57,3 @@ func BenchmarkParseCSR(b *testing.B) {
 		}
 	}
 }
-
-var _ = x509.ParseCertificate

@@ -41,7 +41,7 @@ func (s *Server) admin(next http.HandlerFunc) http.HandlerFunc {
 		}
 		id, err := s.cfg.Operators.Authenticate(r.Context(), tok)
 		if err != nil && !errors.Is(err, operator.ErrInvalid) {
-			writeError(w, r, s.log, ca.AsError(&ca.Error{Kind: ca.KindUnavailable, Code: "unavailable", Message: "cannot check the token now", Err: err}))
+			writeError(w, r, s.log, &ca.Error{Kind: ca.KindUnavailable, Code: "unavailable", Message: "cannot check the token now", Err: err})
 			return
 		}
 		if err != nil {
@@ -230,9 +230,8 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	profile := profileOf(iss)
-	s.metrics.issued(profile, time.Since(start))
-	s.issued(w, iss, profile)
+	s.metrics.issued(iss.Profile, time.Since(start))
+	s.issued(w, iss, iss.Profile)
 }
 
 type renewRequest struct {
@@ -267,10 +266,6 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 	writeError(w, r, s.log, err)
 }
 
-func profileOf(iss *ca.Issued) string {
-	return iss.Profile
-}
-
 func (s *Server) getCertificate(w http.ResponseWriter, r *http.Request) {
 	c, err := s.a.Certificate(r.Context(), actorFrom(r.Context()), r.PathValue("serial"))
 	if err != nil {
@@ -303,17 +298,17 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reason, err := ca.ParseReason(in.Reason)
-	if err == nil {
-		var c = toCertJSON
-		rec, err2 := s.a.Revoke(r.Context(), actorFrom(r.Context()), r.PathValue("serial"), reason)
-		if err2 == nil {
-			s.metrics.statusChanged("revoke")
-			writeJSON(w, http.StatusOK, c(rec))
-			return
-		}
-		err = err2
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
 	}
-	writeError(w, r, s.log, err)
+	rec, err := s.a.Revoke(r.Context(), actorFrom(r.Context()), r.PathValue("serial"), reason)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	s.metrics.statusChanged("revoke")
+	writeJSON(w, http.StatusOK, toCertJSON(rec))
 }
 
 func (s *Server) suspend(w http.ResponseWriter, r *http.Request) {
