@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/yagona/yagona/pkg/store"
 )
 
 // TestAPIBadInput sends malformed, oversized, unauthenticated and hostile
@@ -100,4 +104,31 @@ func TestReadiness(t *testing.T) {
 		t.Fatalf("https readyz: %v %v", err, resp)
 	}
 	resp.Body.Close()
+}
+
+// TestOperatorAdd: an officer with a credential of their own acts, and the
+// audit trail names them.
+func TestOperatorAdd(t *testing.T) {
+	s := startServer(t, nil)
+	tokFile := filepath.Join(t.TempDir(), "officer.token")
+	s.mustCLI("operator", "add", "--id", "officer-1", "--out", tokFile)
+	if _, err := s.cli("operator", "add", "--id", "officer-1", "--out", tokFile+"2"); err == nil {
+		t.Fatal("duplicate operator id accepted")
+	}
+	s.mustCLI("ra", "person", "add", "--token-file", tokFile, "--pinfl", "70707070707070", "--given-name", "Nodira", "--surname", "Yusupova", "--birth-date", "1988-08-08")
+	st, err := store.Open(context.Background(), s.cfg.storeURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	evs, err := st.ListAudit(context.Background(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.Action == "person.create" && e.Subject == "70707070707070" && e.Actor == "admin:officer-1" {
+			return
+		}
+	}
+	t.Fatalf("no audit entry naming officer-1: %+v", evs)
 }

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/yagona/yagona/pkg/operator"
+	"github.com/yagona/yagona/pkg/store"
+)
+
+// newOperatorCmd manages operator credentials directly in the store, on
+// the server's host: the first administrator is made on first start, and
+// each registration officer gets a credential of their own, so the audit
+// trail names who did what.
+func newOperatorCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "operator", Short: "Operator credentials (run on the server's host)"}
+	var id, out string
+	add := &cobra.Command{
+		Use:   "add",
+		Short: "Create an operator credential and write its token to a file only the owner can read",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.config()
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+				return err
+			}
+			st, err := store.Open(cmd.Context(), cfg.storeURL())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return err
+			}
+			tok, err := operator.Create(cmd.Context(), st, id, "officer", time.Now())
+			if err != nil {
+				f.Close()
+				os.Remove(out)
+				return err
+			}
+			if _, err := f.WriteString(tok + "\n"); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			return g.print(map[string]string{"id": id, "token_file": out}, func(w io.Writer) {
+				fprintf(w, "created operator %s; token in %s (give it to them, then delete the file)\n", id, out)
+			})
+		},
+	}
+	add.Flags().StringVar(&id, "id", "", "operator id, e.g. officer-tashkent-17")
+	add.Flags().StringVar(&out, "out", "", "file to write the token to (must not exist)")
+	_ = add.MarkFlagRequired("id")
+	_ = add.MarkFlagRequired("out")
+	cmd.AddCommand(add)
+	return cmd
+}
