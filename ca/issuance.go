@@ -47,8 +47,9 @@ func (a *Authority) Enroll(ctx context.Context, csrPEM []byte, codeText string) 
 }
 
 // checkCode finds the enrollment and proves the code, counting failures.
-// The secret is checked before anything about the enrollment's state is
-// revealed.
+// A locked enrollment refuses every attempt, right or wrong (so a guesser
+// learns only to stop); otherwise the secret is checked before whether the
+// code was used or has expired is revealed.
 func (a *Authority) checkCode(ctx context.Context, code enrollmentCode) (store.Enrollment, error) {
 	e, err := a.st.GetEnrollment(ctx, code.ID)
 	if errors.Is(err, store.ErrNotFound) {
