@@ -3,11 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/yagona/yagona/pkg/store"
@@ -131,4 +137,51 @@ func TestOperatorAdd(t *testing.T) {
 		}
 	}
 	t.Fatalf("no audit entry naming officer-1: %+v", evs)
+}
+
+// TestConcurrentEnrollmentHTTP: one enrollment code sent by 20 concurrent
+// requests over HTTPS issues exactly one certificate; the others get 409.
+func TestConcurrentEnrollmentHTTP(t *testing.T) {
+	s := startServer(t, nil)
+	s.mustCLI("ra", "person", "add", "--pinfl", "80808080808080", "--given-name", "Jasur", "--surname", "Aliyev", "--birth-date", "1995-05-05")
+	var enr struct {
+		Code string `json:"enrollment_code"`
+	}
+	if err := json.Unmarshal([]byte(s.mustCLI("ra", "enroll", "--json", "--pinfl", "80808080808080")), &enr); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	csrs := make([]string, n)
+	for i := range csrs {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		der, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
+		csrs[i] = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
+	}
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var p struct {
+				Error string `json:"error"`
+			}
+			statuses[i] = s.api("POST", "/api/v1/certificates", "", map[string]string{"csr": csrs[i], "enrollment_code": enr.Code}, &p)
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for _, st := range statuses {
+		switch st {
+		case http.StatusCreated:
+			created++
+		case http.StatusConflict:
+		default:
+			t.Errorf("status %d", st)
+		}
+	}
+	out := s.mustCLI("cert", "list", "--json", "--pinfl", "80808080808080")
+	if created != 1 || strings.Count(out, `"serial"`) != 1 {
+		t.Fatalf("%d created; list: %s", created, out)
+	}
 }
