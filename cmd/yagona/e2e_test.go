@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -15,7 +14,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,11 +21,12 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
 	zx509 "github.com/zmap/zcrypto/x509"
 	"github.com/zmap/zlint/v3"
 	"github.com/zmap/zlint/v3/lint"
 	"golang.org/x/crypto/ocsp"
+
+	"github.com/yagona/yagona/pkg/store/storetest"
 )
 
 // testServer is a Yagona server started in-process on loopback ports with
@@ -269,41 +268,14 @@ func TestOpenSSLLifecycle(t *testing.T) {
 // and Redis, the production backends.
 func TestOpenSSLLifecyclePostgresRedis(t *testing.T) {
 	needOpenSSL(t)
-	pg, rd := os.Getenv("YAGONA_TEST_POSTGRES_URL"), os.Getenv("YAGONA_TEST_REDIS_URL")
-	if pg == "" || rd == "" {
-		t.Skip("set YAGONA_TEST_POSTGRES_URL and YAGONA_TEST_REDIS_URL to run the lifecycle on PostgreSQL and Redis")
+	rd := os.Getenv("YAGONA_TEST_REDIS_URL")
+	if rd == "" {
+		t.Skip("set YAGONA_TEST_REDIS_URL (and YAGONA_TEST_POSTGRES_URL) to run the lifecycle on PostgreSQL and Redis")
 	}
-	schemaURL := freshSchema(t, pg)
+	schemaURL := storetest.PostgresURL(t)
 	lifecycle(t, startServer(t, func(c *Config) {
 		c.Store, c.Cache = schemaURL, rd
 	}))
-}
-
-// freshSchema makes a PostgreSQL schema for one test and drops it after.
-func freshSchema(t *testing.T, base string) string {
-	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := fmt.Sprintf("yt_%x", b)
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
-		db.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 func lifecycle(t *testing.T, s *testServer) {

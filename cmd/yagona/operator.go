@@ -11,6 +11,19 @@ import (
 	"github.com/yagona/yagona/pkg/store"
 )
 
+// storeURL is the configured database for commands that open the store on
+// the server's host, with the data directory made for a SQLite file.
+func (g *globals) storeURL() (string, error) {
+	cfg, err := g.config()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return "", err
+	}
+	return cfg.storeURL(), nil
+}
+
 // newOperatorCmd manages operator credentials directly in the store, on
 // the server's host: the first administrator is made on first start, and
 // each registration officer gets a credential of their own, so the audit
@@ -23,14 +36,11 @@ func newOperatorCmd(g *globals) *cobra.Command {
 		Short: "Create an operator credential and write its token to a file only the owner can read",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.config()
+			url, err := g.storeURL()
 			if err != nil {
 				return err
 			}
-			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-				return err
-			}
-			st, err := store.Open(cmd.Context(), cfg.storeURL())
+			st, err := store.Open(cmd.Context(), url)
 			if err != nil {
 				return err
 			}

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"os/signal"
 	"syscall"
 	"time"
@@ -158,14 +157,11 @@ func newMigrateCmd(g *globals) *cobra.Command {
 		Short: "Apply the embedded database migrations",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.config()
+			url, err := g.storeURL()
 			if err != nil {
 				return err
 			}
-			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-				return err
-			}
-			applied, err := store.Migrate(cmd.Context(), cfg.storeURL())
+			applied, err := store.Migrate(cmd.Context(), url)
 			if err != nil {
 				return fmt.Errorf("migrate: %w", err)
 			}
