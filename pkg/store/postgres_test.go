@@ -29,3 +29,27 @@ func TestPostgres(t *testing.T) {
 		return open(t, urls[s])
 	})
 }
+
+// TestPostgresConcurrentOpen starts replicas at once on an empty schema: the
+// migration lock lets one migrate and the others find the schema ready.
+func TestPostgresConcurrentOpen(t *testing.T) {
+	u := storetest.PostgresURL(t)
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			s, err := store.Open(context.Background(), u)
+			if err == nil {
+				err = s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if applied, err := store.Migrate(context.Background(), u); err != nil || len(applied) != 0 {
+		t.Fatalf("migrate after open applied %v, %v", applied, err)
+	}
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,7 +11,7 @@ import (
 
 func (s *sqlStore) CreatePerson(ctx context.Context, p Person) error {
 	_, err := s.exec(ctx, (`INSERT INTO persons (pinfl, given_name, surname, patronymic, birth_date, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`), p.PINFL, p.GivenName, p.Surname, p.Patronymic, micros(p.BirthDate), micros(p.CreatedAt))
+		VALUES (?, ?, ?, ?, ?, ?)`), p.PINFL, p.GivenName, p.Surname, p.Patronymic, p.BirthDate.UnixMicro(), micros(p.CreatedAt))
 	return mapErr(err)
 }
 
@@ -19,7 +20,9 @@ func (s *sqlStore) GetPerson(ctx context.Context, pinfl string) (Person, error) 
 	var birth, created int64
 	err := s.queryRow(ctx, &s.rs, (`SELECT pinfl, given_name, surname, patronymic, birth_date, created_at
 		FROM persons WHERE pinfl = ?`), pinfl).Scan(&p.PINFL, &p.GivenName, &p.Surname, &p.Patronymic, &birth, &created)
-	p.BirthDate, p.CreatedAt = fromMicros(birth), fromMicros(created)
+	// A birth date is stored without the zero-time convention: 1970-01-01
+	// is a real birth date, not an unset one.
+	p.BirthDate, p.CreatedAt = time.UnixMicro(birth).UTC(), fromMicros(created)
 	return p, mapErr(err)
 }
 
@@ -153,7 +156,7 @@ func (s *sqlStore) UpdateStatus(ctx context.Context, ch StatusChange) (Certifica
 	}
 	c, err := scanCert(s.queryRow(ctx, &s.ws, (`UPDATE certificates SET status = ?, reason = ?, revoked_at = ?
 		WHERE serial = ? AND status IN (` + strings.Join(marks, ", ") + `) RETURNING ` + certColumns), args...))
-	if err == ErrNotFound {
+	if errors.Is(err, ErrNotFound) {
 		if _, err := s.GetCertificate(ctx, ch.Serial); err != nil {
 			return Certificate{}, err
 		}

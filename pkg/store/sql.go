@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"strconv"
 	"strings"
@@ -148,6 +149,8 @@ func open(url string) (*sqlStore, error) {
 		if path == "" || strings.ContainsAny(path, "?#") {
 			return nil, fmt.Errorf("store: sqlite url %q must name a file", url)
 		}
+		// SQLite decodes %HH in a file: URI; a literal % must be escaped.
+		path = strings.ReplaceAll(path, "%", "%25")
 		const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
 		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 		if err != nil {
@@ -189,8 +192,21 @@ func (s *sqlStore) migrate(ctx context.Context) ([]string, error) {
 	var opts []goose.ProviderOption
 	if s.pg {
 		dialect, dir = goose.DialectPostgres, "migrations/postgres"
-		// Two replicas starting at once take turns.
-		locker, err := lock.NewPostgresSessionLocker()
+		// Two replicas starting at once take turns; the loser probes every
+		// second (goose's default is every 5 s) for up to 5 minutes. The
+		// advisory lock is per database, so its id is derived from the
+		// schema: deployments and test runs in other schemas do not wait.
+		var schema sql.NullString
+		if err := s.w.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			return nil, fmt.Errorf("store: migrate: %w", err)
+		}
+		id := lock.DefaultLockID
+		if schema.Valid {
+			h := fnv.New64a()
+			h.Write([]byte("yagona goose " + schema.String))
+			id = int64(h.Sum64())
+		}
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(id), lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return nil, fmt.Errorf("store: migrate: %w", err)
 		}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -37,5 +38,24 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	again, err := store.Migrate(context.Background(), url)
 	if err != nil || len(again) != 0 {
 		t.Fatalf("second migrate applied %v, %v", again, err)
+	}
+}
+
+func TestSQLitePathNeedsNoEscaping(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "100% data dir")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "y%41.db")
+	s, err := store.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at the path given: %v", err)
 	}
 }

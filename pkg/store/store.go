@@ -10,7 +10,9 @@
 // passes.
 //
 // Times are stored as Unix microseconds in UTC, so both databases compare them
-// the same way; values returned are truncated to the microsecond.
+// the same way; values returned are truncated to the microsecond. A zero
+// time.Time is stored as 0 and read back as zero (unset), except
+// Person.BirthDate, which is always a real date (1970-01-01 included).
 package store
 
 import (
@@ -165,7 +167,8 @@ type Store interface {
 	// locked and ExpiresAt is after now; otherwise ErrConflict (or
 	// ErrNotFound) and nothing is written. A duplicate serial gives
 	// ErrAlreadyExists and leaves the enrollment unused. Of any number of
-	// concurrent calls for one enrollment, exactly one succeeds. The audit
+	// concurrent calls for one enrollment, exactly one succeeds. enrollmentID
+	// is normally c.EnrollmentID. The audit
 	// event, when its Action is set, is appended in the same transaction,
 	// so no certificate is recorded without its audit entry.
 	IssueCertificate(ctx context.Context, c Certificate, enrollmentID string, now time.Time, audit AuditEvent) error
@@ -175,7 +178,7 @@ type Store interface {
 	ListCertificates(ctx context.Context, pinfl string) ([]Certificate, error)
 	// UpdateStatus applies a conditional status change and returns the
 	// updated certificate: ErrNotFound for an unknown serial, ErrConflict
-	// if the current status is not in From.
+	// if the current status is not in From (an empty From always conflicts).
 	UpdateStatus(ctx context.Context, ch StatusChange) (Certificate, error)
 	// RevokedCertificates lists the revoked and held certificates of an
 	// issuer whose NotAfter is after now, ordered by serial.
@@ -200,7 +203,10 @@ type Store interface {
 	// AppendAudit appends an event to the audit trail.
 	AppendAudit(ctx context.Context, e AuditEvent) error
 	// ListAudit returns up to limit events with ID greater than afterID,
-	// oldest first.
+	// oldest first; a limit outside 1..10000 means 10000. IDs are assigned
+	// at insert, not at commit, so on PostgreSQL a reader paging by ID can
+	// pass over an event whose transaction commits late: use it for
+	// browsing, not as an exporter's cursor.
 	ListAudit(ctx context.Context, afterID int64, limit int) ([]AuditEvent, error)
 
 	// Ping checks that the database answers.

@@ -18,7 +18,7 @@ const PostgresEnv = "YAGONA_TEST_POSTGRES_URL"
 // YAGONA_TEST_POSTGRES_URL, dropped when t ends, so tests and CI runs never
 // share tables. Without the variable the test is skipped with a message
 // saying how to run it.
-func PostgresURL(t *testing.T) string {
+func PostgresURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {

@@ -102,6 +102,14 @@ func testPersons(t *testing.T, s store.Store) {
 	wantErr(t, s.CreatePerson(ctx, store.Person{PINFL: "30101851234567", CreatedAt: t0}), store.ErrAlreadyExists)
 	_, err = s.GetPerson(ctx, "00000000000000")
 	wantErr(t, err, store.ErrNotFound)
+	// 1970-01-01 is Unix time 0 and a real birth date, not an unset one.
+	epoch := time.Unix(0, 0).UTC()
+	must(t, s.CreatePerson(ctx, store.Person{PINFL: "30101701234567", GivenName: "A", Surname: "B", BirthDate: epoch, CreatedAt: t0}))
+	p, err = s.GetPerson(ctx, "30101701234567")
+	must(t, err)
+	if !p.BirthDate.Equal(epoch) || p.BirthDate.Location() != time.UTC || !p.CreatedAt.Equal(t0) {
+		t.Fatalf("born on 1970-01-01: got %+v", p)
+	}
 }
 
 func testOrganizations(t *testing.T, s store.Store) {
