@@ -55,25 +55,27 @@ func oidContent(o asn1.ObjectIdentifier) []byte {
 
 // Request is a parsed OCSP request for one certificate.
 type Request struct {
-	HashAlgorithm  crypto.Hash
-	hashIndex      int
-	IssuerNameHash []byte
-	IssuerKeyHash  []byte
-	SerialNumber   *big.Int
+	HashAlgorithm  crypto.Hash // of the CertID: SHA-1, SHA-256, SHA-384 or SHA-512
+	hashIndex      int         // into hashes
+	IssuerNameHash []byte      // aliases the DER parsed
+	IssuerKeyHash  []byte      // aliases the DER parsed
+	SerialNumber   *big.Int    // positive, at most 20 octets
 	// Nonce is the extnValue of the id-pkix-ocsp-nonce request extension
 	// exactly as sent (RFC 8954), or nil.
 	Nonce []byte
 }
 
-// MaxNonce is the largest nonce accepted: RFC 8954 §2.1 allows 1 to 32
-// octets; the extnValue adds two octets of OCTET STRING header when the
-// client wraps it, as OpenSSL does.
-const MaxNonce = 32 + 2
+// MaxNonce is the longest nonce accepted, in octets (RFC 8954 §2.1: 1 to
+// 32). The limit applies to the nonce itself: the OCTET STRING inside the
+// extnValue when the client wraps it (as OpenSSL does), else the extnValue.
+const MaxNonce = 32
 
-// Parse errors.
+// Parse errors. The responder answers ErrMalformed with malformedRequest
+// and ErrUnsupported with unauthorized: it cannot tell whether a CertID
+// hashed with an algorithm it does not know names its issuer.
 var (
 	ErrMalformed   = errors.New("responder: malformed request")
-	ErrUnsupported = errors.New("responder: unsupported hash algorithm")
+	ErrUnsupported = errors.New("responder: unsupported CertID hash algorithm")
 )
 
 // Context-specific constructed tags of the request syntax.
@@ -86,10 +88,16 @@ var (
 func malformed(what string) error { return fmt.Errorf("%w: %s", ErrMalformed, what) }
 
 // ParseRequest parses a DER OCSPRequest (RFC 6960 §4.1.1) holding exactly
-// one certificate request. Trailing data, several requests and unknown
-// critical extensions are malformed. It walks the DER with cryptobyte
-// rather than encoding/asn1's reflection: this is the hottest path of the
-// responder.
+// one certificate request (RFC 5019 §2.1.1). Trailing data, an empty or
+// longer requestList, a nonce outside 1..32 octets and unknown critical
+// extensions (request or singleRequest level) are ErrMalformed; a CertID
+// hash other than SHA-1/256/384/512 is ErrUnsupported. requestorName and
+// optionalSignature are skipped: requests need no authentication.
+//
+// Unlike golang.org/x/crypto/ocsp.ParseRequest it keeps the extensions and
+// sees every Request of the list. It walks the DER with cryptobyte
+// (strict DER, like encoding/asn1) rather than encoding/asn1's reflection:
+// this is the hottest path of the responder.
 func ParseRequest(der []byte) (*Request, error) {
 	in := cryptobyte.String(der)
 	var req, tbs, list, one, id cryptobyte.String
@@ -184,8 +192,11 @@ func (r *Request) extensions(wrap cryptobyte.String, requestLevel bool) error {
 		}
 		switch {
 		case requestLevel && bytes.Equal(oid, oidNonceDER):
-			if r.Nonce != nil || len(value) == 0 || len(value) > MaxNonce {
-				return malformed("nonce must be one extension of 1 to 32 octets")
+			if r.Nonce != nil {
+				return malformed("more than one nonce")
+			}
+			if n := nonceLen(value); n < 1 || n > MaxNonce {
+				return malformed("nonce must be 1 to 32 octets")
 			}
 			r.Nonce = append([]byte(nil), value...)
 		case critical:
@@ -193,4 +204,17 @@ func (r *Request) extensions(wrap cryptobyte.String, requestLevel bool) error {
 		}
 	}
 	return nil
+}
+
+// nonceLen is the length of the nonce in an extnValue: RFC 8954 wants an
+// OCTET STRING there, OpenSSL sends one, but some clients put the raw
+// octets in the extnValue. Like OpenSSL we take a value that is exactly one
+// DER OCTET STRING as wrapped and anything else as raw.
+func nonceLen(value []byte) int {
+	v := cryptobyte.String(value)
+	var inner cryptobyte.String
+	if v.ReadASN1(&inner, cbasn1.OCTET_STRING) && v.Empty() {
+		return len(inner)
+	}
+	return len(value)
 }

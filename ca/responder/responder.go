@@ -1,44 +1,89 @@
-// Package responder is Yagona's OCSP responder (RFC 6960) with the
-// lightweight profile's HTTP caching (RFC 5019) and request nonces
-// (RFC 8954).
+// Package responder is Yagona's OCSP responder: RFC 6960 with the
+// lightweight profile of RFC 5019 (one certificate per request, GET with
+// HTTP caching) and request nonces as RFC 8954 limits them (1 to 32
+// octets).
 //
-// Requests are parsed here (encoding/asn1), so a nonce and every malformed
-// shape are seen; responses are encoded and signed here too, by a delegated
-// OCSP signing certificate. Bad input of any kind gets the protocol's
-// malformedRequest answer with HTTP 200, never an error page.
+// # Protocol
 //
-// Caching and freshness: a response without a nonce is cached (in the
-// Cache given, in-process or Redis) under the CertID hash algorithm and the
-// serial, for half its validity, and served from there. Requests with a
-// nonce are signed fresh and never cached. When the CA changes a
-// certificate's status it calls Invalidate, which bumps an in-process
-// generation counter for the serial and deletes the cached answers; a miss
-// that read the old status before the change only stores its answer if the
-// generation is unchanged, so no stale "good" outlives a revocation.
+// Requests are parsed here (ParseRequest), not by golang.org/x/crypto/ocsp,
+// whose parser drops the extensions and all but the first CertID. A request
+// must hold exactly one CertID, hashed with SHA-1, SHA-256, SHA-384 or
+// SHA-512, for the configured issuer. Responses are signed by a delegated
+// OCSP signing certificate (extended key usage OCSPSigning, issued by the
+// issuer), which every response carries; the responder is identified by
+// key hash. thisUpdate is a minute before the signing time (for clients
+// whose clocks are slow), nextUpdate is thisUpdate plus Config.Validity.
 //
-// HTTP headers: answers carry Last-Modified (thisUpdate), Expires
-// (nextUpdate), an ETag and "Cache-Control: max-age=<until nextUpdate>,
-// public, no-transform, must-revalidate" (RFC 5019 §6.2); nonce answers and
-// protocol errors carry "Cache-Control: no-store".
+// Bad input never gets an error page, a 4xx/5xx status or a panic: an
+// empty, oversized, truncated or otherwise malformed request (including two
+// requests, trailing data, a bad nonce, an unknown critical extension, bad
+// base64 in a GET) is answered with the DER malformedRequest response,
+// HTTP 200, Content-Type application/ocsp-response. A CertID for another
+// issuer, or hashed with an unknown algorithm, gets unauthorized; a
+// StatusSource error gets tryLater (and is logged). Only a method other
+// than GET and POST is refused at the HTTP level, with 405.
+//
+// # Caching and freshness
+//
+// A response to a request without a nonce is cached in the Cache given
+// (in-process, or Redis shared by replicas) under "ocsp:<hash>:<serial
+// hex>", for half the validity, and served from there: the cached value is
+// the DER with a small header (thisUpdate, nextUpdate, status, SHA-256 of
+// the DER), so the HTTP headers need no parsing. Concurrent misses for one
+// key sign once (singleflight). A request with a nonce is signed fresh, the
+// nonce's extnValue echoed byte for byte in responseExtensions, and never
+// cached.
+//
+// A status change is visible in the next response: the CA calls Invalidate
+// right after committing it, which first bumps an in-process generation
+// counter for the serial, then deletes the cached answers for every hash
+// algorithm. A miss reads the generation before asking the StatusSource and
+// stores its answer only if the generation is unchanged after signing
+// (and deletes it again if the generation moved while it was storing), so a
+// miss that read the old status cannot put it back after Invalidate ran;
+// and a request arriving after Invalidate never joins a signing that
+// started before it. The generation lives in the process that calls
+// Invalidate: replicas sharing a Redis cache get the deletion but not that
+// guard, so a miss in flight on another replica can re-store an answer at
+// most as old as the one deleted, for at most half the validity.
+//
+// # HTTP
+//
+// Mount the Responder under a prefix with http.StripPrefix, say "/ocsp":
+// POST the DER request to the prefix, or GET prefix + "/" + the request in
+// standard base64 (padding optional), URL-escaped (RFC 6960 Appendix A.1;
+// a path cleaned by http.ServeMux breaks requests whose base64 holds "//",
+// so route the prefix before any ServeMux).
+//
+// Successful GET answers to requests without a nonce carry the RFC 5019
+// §6.2 headers: Last-Modified (thisUpdate), Expires (nextUpdate), ETag (the
+// quoted hex SHA-256 of the response) and "Cache-Control:
+// max-age=<seconds until nextUpdate>, public, no-transform,
+// must-revalidate"; If-None-Match with that ETag gets 304. Everything else
+// (POST answers, nonce answers, error answers) carries "Cache-Control:
+// no-store": POST answers are not cacheable by HTTP caches anyway, nonce
+// answers are for one request, and an error must not stick in a CDN.
+//
+// # Metrics
+//
+// With Config.Registerer, yagona_ocsp_responses_total{status} counts
+// answers by status (good, revoked, unknown, malformed, unauthorized,
+// trylater) and yagona_ocsp_request_duration_seconds{cache} observes the
+// time to answer by path: hit, miss, nonce, or error for requests refused
+// before any lookup.
 package responder
 
 import (
 	"context"
 	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"io"
 	"log/slog"
 	"math/big"
-	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -46,7 +91,8 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// Certificate statuses, numbered as in golang.org/x/crypto/ocsp.
+// Certificate statuses, numbered as in golang.org/x/crypto/ocsp (Good,
+// Revoked, Unknown there are the same values).
 const (
 	Good    = 0
 	Revoked = 1
@@ -55,20 +101,20 @@ const (
 
 // CertStatus is one certificate's status as the CA's records say.
 type CertStatus struct {
-	Status    int       // Good, Revoked or Unknown
+	Status    int       // Good, Revoked or Unknown; anything else answers unknown
 	RevokedAt time.Time // when Revoked
 	Reason    int       // RFC 5280 CRLReason when Revoked; certificateHold (6) for a suspension
 }
 
 // StatusSource answers for the certificates of the responder's issuer.
 type StatusSource interface {
-	// OCSPStatus returns the status of the certificate with this serial;
-	// Unknown for a serial never issued.
+	// OCSPStatus returns the status of the certificate with this serial
+	// issued by the responder's issuer; Unknown for a serial never issued.
 	OCSPStatus(ctx context.Context, serial *big.Int) (CertStatus, error)
 }
 
-// Cache keeps signed responses; pkg/cache satisfies it. Any Get error is
-// treated as a miss.
+// Cache keeps signed responses. github.com/yagona/yagona/pkg/cache's
+// implementations satisfy it. Every Get error counts as a miss.
 type Cache interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
@@ -78,16 +124,55 @@ type Cache interface {
 // Config configures a Responder.
 type Config struct {
 	Issuer        *x509.Certificate     // the issuing CA answered for
-	ResponderCert *x509.Certificate     // delegated OCSP signing certificate, issued by Issuer
-	Signer        crypto.Signer         // its key
+	ResponderCert *x509.Certificate     // delegated OCSP signing certificate (EKU OCSPSigning), issued by Issuer
+	Signer        crypto.Signer         // its key: ECDSA P-256 or P-384, or RSA
 	Validity      time.Duration         // nextUpdate - thisUpdate; zero means 1 hour
 	Now           func() time.Time      // nil means time.Now
 	Logger        *slog.Logger          // nil discards
 	Registerer    prometheus.Registerer // nil: no metrics
-	MaxBody       int64                 // POST body cap; zero means 10 KiB
+	MaxBody       int64                 // POST body cap in bytes; zero means 10 KiB
+	// Miss is the error the Cache's Get returns for an absent key
+	// (pkg/cache.ErrMiss), compared with errors.Is. Other Get errors are
+	// logged at debug level; all are treated as a miss. Nil: none is
+	// logged.
+	Miss error
 }
 
-// Responder answers OCSP requests.
+// Response statuses, indexes of the responses counter's children.
+const (
+	stGood = iota
+	stRevoked
+	stUnknown
+	stMalformed
+	stUnauthorized
+	stTryLater
+	nStatus
+)
+
+var statusNames = [nStatus]string{"good", "revoked", "unknown", "malformed", "unauthorized", "trylater"}
+
+// Paths through Respond, indexes of the duration histogram's children.
+const (
+	pathHit = iota
+	pathMiss
+	pathNonce
+	pathError
+	nPath
+)
+
+var pathNames = [nPath]string{"hit", "miss", "nonce", "error"}
+
+// genBuckets is the number of generation counters; serials share them by
+// hash. Sharing only costs a skipped cache store when another serial of
+// the bucket is invalidated during a miss, and keeps memory bounded
+// however many certificates change status.
+const genBuckets = 4096
+
+// signTimeout bounds the StatusSource call and signature of a miss, which
+// runs detached from the request that started it (others may wait on it).
+const signTimeout = 10 * time.Second
+
+// Responder answers OCSP requests for one issuer. It is an http.Handler.
 type Responder struct {
 	cfg    Config
 	sig    atomic.Pointer[signer]
@@ -96,23 +181,25 @@ type Responder struct {
 	now    func() time.Time
 	log    *slog.Logger
 	flight singleflight.Group
-	gens   [64]genShard
+	gens   [genBuckets]atomic.Uint64
 
 	responses *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
-	byStatus  map[string]prometheus.Counter  // children of responses, resolved once
-	byOutcome map[string]prometheus.Observer // children of duration
+	byStatus  [nStatus]prometheus.Counter
+	byPath    [nPath]prometheus.Observer
 }
 
-type genShard struct {
-	mu sync.Mutex
-	m  map[string]uint64
-}
-
-// New returns a Responder.
+// New returns a Responder answering from src and caching in c. It checks
+// that the signer's key matches ResponderCert and that Issuer issued it.
 func New(cfg Config, src StatusSource, c Cache) (*Responder, error) {
 	if cfg.Issuer == nil || cfg.ResponderCert == nil || cfg.Signer == nil {
 		return nil, errors.New("responder: issuer, responder certificate and signer are required")
+	}
+	if src == nil || c == nil {
+		return nil, errors.New("responder: status source and cache are required")
+	}
+	if cfg.Validity < 0 || cfg.MaxBody < 0 {
+		return nil, errors.New("responder: negative validity or body limit")
 	}
 	sig, err := newSigner(cfg.Issuer, cfg.ResponderCert, cfg.Signer)
 	if err != nil {
@@ -120,6 +207,9 @@ func New(cfg Config, src StatusSource, c Cache) (*Responder, error) {
 	}
 	if cfg.Validity == 0 {
 		cfg.Validity = time.Hour
+	}
+	if cfg.Validity < 2*time.Second {
+		return nil, errors.New("responder: validity under two seconds")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -132,20 +222,17 @@ func New(cfg Config, src StatusSource, c Cache) (*Responder, error) {
 	}
 	r := &Responder{cfg: cfg, src: src, cache: c, now: cfg.Now, log: cfg.Logger,
 		responses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yagona_ocsp_responses_total",
-			Help: "OCSP responses by outcome: good, revoked, unknown, malformed, unauthorized, trylater."}, []string{"status"}),
+			Help: "OCSP responses by status: good, revoked, unknown, malformed, unauthorized, trylater."}, []string{"status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "yagona_ocsp_request_duration_seconds",
-			Help: "Time to answer an OCSP request, by cache outcome.", Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16)}, []string{"cache"}),
+			Help:    "Time to answer an OCSP request, by path: cache hit, miss (signed), nonce (signed, not cached), error (refused before lookup).",
+			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16)}, []string{"cache"}),
 	}
 	r.sig.Store(sig)
-	for i := range r.gens {
-		r.gens[i].m = map[string]uint64{}
+	for i, n := range statusNames {
+		r.byStatus[i] = r.responses.WithLabelValues(n)
 	}
-	r.byStatus, r.byOutcome = map[string]prometheus.Counter{}, map[string]prometheus.Observer{}
-	for _, st := range []string{"good", "revoked", "unknown", "malformed", "unauthorized", "trylater"} {
-		r.byStatus[st] = r.responses.WithLabelValues(st)
-	}
-	for _, o := range []string{"hit", "miss", "nonce", "error"} {
-		r.byOutcome[o] = r.duration.WithLabelValues(o)
+	for i, n := range pathNames {
+		r.byPath[i] = r.duration.WithLabelValues(n)
 	}
 	if cfg.Registerer != nil {
 		if err := errors.Join(cfg.Registerer.Register(r.responses), cfg.Registerer.Register(r.duration)); err != nil {
@@ -155,17 +242,33 @@ func New(cfg Config, src StatusSource, c Cache) (*Responder, error) {
 	return r, nil
 }
 
-// answer is a response with the times its HTTP headers need.
+// SetSigner replaces the delegated signing certificate and key, for a
+// signer renewed while the server runs. Answers already cached stay valid:
+// they were signed by a certificate of the same issuer.
+func (r *Responder) SetSigner(cert *x509.Certificate, key crypto.Signer) error {
+	sig, err := newSigner(r.cfg.Issuer, cert, key)
+	if err != nil {
+		return err
+	}
+	r.sig.Store(sig)
+	return nil
+}
+
+// answer is a response with what its HTTP headers need.
 type answer struct {
 	der        []byte
 	thisUpdate time.Time
 	nextUpdate time.Time
-	cacheable  bool // no nonce, successful
-	status     string
+	etag       []byte // SHA-256 of der, for cacheable answers
+	cacheable  bool   // successful, for a request without a nonce
+	status     int    // stGood...
 }
 
-// Respond answers a DER request. Protocol errors come back as DER error
-// responses; err is never set for bad input.
+// Respond answers a DER OCSPRequest with a DER OCSPResponse, exactly as
+// ServeHTTP would. Every problem with the request or in answering it comes
+// back as a DER error response (malformedRequest, unauthorized, tryLater);
+// the error is reserved and is nil today. The returned slice may be shared
+// with other callers: do not modify it.
 func (r *Responder) Respond(ctx context.Context, reqDER []byte) ([]byte, error) {
 	a := r.respond(ctx, reqDER)
 	return a.der, nil
@@ -173,84 +276,132 @@ func (r *Responder) Respond(ctx context.Context, reqDER []byte) ([]byte, error) 
 
 func (r *Responder) respond(ctx context.Context, reqDER []byte) answer {
 	start := time.Now()
-	outcome := "miss"
-	defer func() { r.byOutcome[outcome].Observe(time.Since(start).Seconds()) }()
+	path := pathMiss
+	defer func() { r.byPath[path].Observe(time.Since(start).Seconds()) }()
 	req, err := ParseRequest(reqDER)
-	if errors.Is(err, ErrUnsupported) {
-		outcome = "error"
-		return r.fail(UnauthorizedResponse, "unauthorized")
-	}
 	if err != nil {
-		outcome = "error"
-		return r.fail(MalformedResponse, "malformed")
+		path = pathError
+		if errors.Is(err, ErrUnsupported) {
+			return r.fail(stUnauthorized)
+		}
+		return r.fail(stMalformed)
 	}
 	i := req.hashIndex
 	sig := r.sig.Load()
 	if !constEq(req.IssuerNameHash, sig.nameHash[i]) || !constEq(req.IssuerKeyHash, sig.keyHash[i]) {
-		outcome = "error"
-		return r.fail(UnauthorizedResponse, "unauthorized")
+		path = pathError
+		return r.fail(stUnauthorized)
 	}
 	if req.Nonce != nil {
-		outcome = "nonce"
-		a, err := r.sign(ctx, req)
+		path = pathNonce
+		st, err := r.src.OCSPStatus(ctx, req.SerialNumber)
 		if err != nil {
-			return r.tryLater(ctx, err)
+			return r.tryLater(ctx, req, err)
+		}
+		a, err := r.sign(req, st)
+		if err != nil {
+			return r.tryLater(ctx, req, err)
 		}
 		return a
 	}
 	key := cacheKey(i, req.SerialNumber)
-	if b, err := r.cache.Get(ctx, key); err == nil {
+	b, err := r.cache.Get(ctx, key)
+	if err == nil {
 		if a, ok := decodeCached(b); ok && r.now().Before(a.nextUpdate) {
-			outcome = "hit"
+			path = pathHit
 			r.byStatus[a.status].Inc()
 			return a
 		}
+	} else if r.cfg.Miss != nil && !errors.Is(err, r.cfg.Miss) {
+		r.log.DebugContext(ctx, "ocsp cache get failed", "key", key, "err", err)
 	}
-	v, err, _ := r.flight.Do(key, func() (any, error) {
-		gen := r.generation(req.SerialNumber)
-		a, err := r.sign(ctx, req)
+	// The generation is read before the source: if it still holds after
+	// signing and storing, no Invalidate ran since, so what the source said
+	// was current when we asked. It is part of the flight key so a request
+	// arriving after an Invalidate starts its own lookup.
+	gb := &r.gens[genBucket(req.SerialNumber)]
+	gen := gb.Load()
+	v, err, _ := r.flight.Do(key+"@"+strconv.FormatUint(gen, 10), func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signTimeout)
+		defer cancel()
+		st, err := r.src.OCSPStatus(ctx, req.SerialNumber)
 		if err != nil {
-			return answer{}, err
+			return nil, err
 		}
-		if r.generation(req.SerialNumber) == gen {
-			ttl := a.nextUpdate.Sub(a.thisUpdate) / 2
-			if err := r.cache.Set(ctx, key, encodeCached(a), ttl); err != nil {
-				r.log.WarnContext(ctx, "ocsp cache set failed", "err", err)
+		a, err := r.sign(req, st)
+		if err != nil {
+			return nil, err
+		}
+		if gb.Load() != gen {
+			return a, nil
+		}
+		ttl := a.nextUpdate.Sub(a.thisUpdate) / 2
+		if err := r.cache.Set(ctx, key, encodeCached(a), ttl); err != nil {
+			r.log.WarnContext(ctx, "ocsp cache set failed", "key", key, "err", err)
+			return a, nil
+		}
+		if gb.Load() != gen {
+			// Invalidate ran between the check and the store, and its
+			// delete may have come first.
+			if err := r.cache.Delete(ctx, key); err != nil {
+				r.log.WarnContext(ctx, "ocsp cache delete failed", "key", key, "err", err)
 			}
 		}
 		return a, nil
 	})
 	if err != nil {
-		return r.tryLater(ctx, err)
+		return r.tryLater(ctx, req, err)
 	}
-	return v.(answer)
+	a := v.(answer)
+	r.byStatus[a.status].Inc()
+	return a
 }
 
-func (r *Responder) tryLater(ctx context.Context, err error) answer {
-	r.log.ErrorContext(ctx, "ocsp: cannot answer", "err", err)
-	return r.fail(TryLaterResponse, "trylater")
+func (r *Responder) tryLater(ctx context.Context, req *Request, err error) answer {
+	r.log.ErrorContext(ctx, "ocsp: cannot answer", "serial", req.SerialNumber.Text(16), "err", err)
+	return r.fail(stTryLater)
 }
 
-func (r *Responder) fail(der []byte, status string) answer {
+func (r *Responder) fail(status int) answer {
 	r.byStatus[status].Inc()
+	var der []byte
+	switch status {
+	case stMalformed:
+		der = malformedDER
+	case stUnauthorized:
+		der = unauthorizedDER
+	default:
+		der = tryLaterDER
+	}
 	return answer{der: der, status: status}
 }
 
-func (r *Responder) sign(ctx context.Context, req *Request) (answer, error) {
-	st, err := r.src.OCSPStatus(ctx, req.SerialNumber)
-	if err != nil {
-		return answer{}, err
-	}
+// sign makes the answer for req. The nonce path counts its status here;
+// the miss path counts it for every waiter of the flight.
+func (r *Responder) sign(req *Request, st CertStatus) (answer, error) {
 	now := r.now().UTC().Truncate(time.Second)
 	// thisUpdate is a minute early so clients with slow clocks accept it.
 	a := answer{thisUpdate: now.Add(-time.Minute), cacheable: req.Nonce == nil}
 	a.nextUpdate = a.thisUpdate.Add(r.cfg.Validity)
+	var err error
 	a.der, err = r.sig.Load().sign(req, st, a.thisUpdate, a.nextUpdate, now)
 	if err != nil {
 		return answer{}, err
 	}
-	a.status = [...]string{"good", "revoked", "unknown"}[min(max(st.Status, 0), 2)]
-	r.byStatus[a.status].Inc()
+	switch st.Status {
+	case Good:
+		a.status = stGood
+	case Revoked:
+		a.status = stRevoked
+	default:
+		a.status = stUnknown
+	}
+	if a.cacheable {
+		sum := sha256.Sum256(a.der)
+		a.etag = sum[:]
+	} else {
+		r.byStatus[a.status].Inc()
+	}
 	return a, nil
 }
 
@@ -269,63 +420,59 @@ func cacheKey(hashIndex int, serial *big.Int) string {
 	return "ocsp:" + hashes[hashIndex].name + ":" + serial.Text(16)
 }
 
-// The cached value: thisUpdate, nextUpdate (unix seconds, big-endian), a
-// status byte, then the DER response.
+// The cached value: a format byte, the status, thisUpdate and nextUpdate
+// (unix seconds, big-endian), the SHA-256 of the DER, then the DER.
+const (
+	cachedFormat = 1
+	cachedHeader = 2 + 8 + 8 + sha256.Size
+)
+
 func encodeCached(a answer) []byte {
-	b := make([]byte, 17, 17+len(a.der))
-	binary.BigEndian.PutUint64(b[0:], uint64(a.thisUpdate.Unix()))
-	binary.BigEndian.PutUint64(b[8:], uint64(a.nextUpdate.Unix()))
-	b[16] = map[string]byte{"good": Good, "revoked": Revoked, "unknown": Unknown}[a.status]
+	b := make([]byte, cachedHeader, cachedHeader+len(a.der))
+	b[0], b[1] = cachedFormat, byte(a.status)
+	binary.BigEndian.PutUint64(b[2:], uint64(a.thisUpdate.Unix()))
+	binary.BigEndian.PutUint64(b[10:], uint64(a.nextUpdate.Unix()))
+	copy(b[18:], a.etag)
 	return append(b, a.der...)
 }
 
+// decodeCached reads encodeCached's output; the answer aliases b.
 func decodeCached(b []byte) (answer, bool) {
-	if len(b) < 18 || b[16] > Unknown {
+	if len(b) <= cachedHeader || b[0] != cachedFormat || b[1] > stUnknown {
 		return answer{}, false
 	}
 	return answer{
-		thisUpdate: time.Unix(int64(binary.BigEndian.Uint64(b[0:])), 0).UTC(),
-		nextUpdate: time.Unix(int64(binary.BigEndian.Uint64(b[8:])), 0).UTC(),
-		status:     [...]string{"good", "revoked", "unknown"}[b[16]],
-		der:        b[17:],
+		status:     int(b[1]),
+		thisUpdate: time.Unix(int64(binary.BigEndian.Uint64(b[2:])), 0).UTC(),
+		nextUpdate: time.Unix(int64(binary.BigEndian.Uint64(b[10:])), 0).UTC(),
+		etag:       b[18:cachedHeader:cachedHeader],
+		der:        b[cachedHeader:],
 		cacheable:  true,
 	}, true
 }
 
-func (r *Responder) shard(serial string) *genShard {
-	h := fnv.New32a()
-	h.Write([]byte(serial))
-	return &r.gens[h.Sum32()%uint32(len(r.gens))]
-}
-
-func (r *Responder) generation(serial *big.Int) uint64 {
-	k := serial.Text(16)
-	s := r.shard(k)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.m[k]
-}
-
-// SetSigner replaces the delegated signing certificate and key, for a
-// signer renewed while the server runs. Answers already cached stay valid:
-// they were signed by a certificate of the same issuer.
-func (r *Responder) SetSigner(cert *x509.Certificate, key crypto.Signer) error {
-	sig, err := newSigner(r.cfg.Issuer, cert, key)
-	if err != nil {
-		return err
+// genBucket spreads serials over the generation counters.
+func genBucket(serial *big.Int) int {
+	h := uint64(14695981039346656037)
+	for _, w := range serial.Bits() {
+		h ^= uint64(w)
+		h *= 1099511628211
+		h ^= h >> 29
 	}
-	r.sig.Store(sig)
-	return nil
+	return int(h % genBuckets)
 }
 
-// Invalidate drops every cached answer for serial. The CA calls it right
-// after a status change is committed.
+// Invalidate makes the next answer for serial reflect its status in the
+// StatusSource: the CA calls it right after a status change is committed.
+// It bumps the serial's generation, so misses in flight do not cache what
+// they read before, then deletes the cached answers for every CertID hash
+// algorithm. An error means some cached answer may survive until it expires
+// (at most half the validity).
 func (r *Responder) Invalidate(ctx context.Context, serial *big.Int) error {
-	k := serial.Text(16)
-	s := r.shard(k)
-	s.mu.Lock()
-	s.m[k]++
-	s.mu.Unlock()
+	if serial == nil {
+		return errors.New("responder: invalidate: nil serial")
+	}
+	r.gens[genBucket(serial)].Add(1)
 	var errs []error
 	for i := range hashes {
 		if err := r.cache.Delete(ctx, cacheKey(i, serial)); err != nil {
@@ -333,69 +480,7 @@ func (r *Responder) Invalidate(ctx context.Context, serial *big.Int) error {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("responder: invalidate %s: %w", k, err)
+		return fmt.Errorf("responder: invalidate %s: %w", serial.Text(16), err)
 	}
 	return nil
-}
-
-// ServeHTTP answers POST with a DER body and GET with the base64 request
-// in the path (RFC 6960 Appendix A.1). Mount it with http.StripPrefix.
-func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	var der []byte
-	switch req.Method {
-	case http.MethodPost:
-		body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.cfg.MaxBody))
-		if err != nil {
-			r.write(w, r.fail(MalformedResponse, "malformed"))
-			return
-		}
-		der = body
-	case http.MethodGet:
-		der = decodeGET(req.URL)
-	default:
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "use GET or POST", http.StatusMethodNotAllowed)
-		return
-	}
-	r.write(w, r.respond(req.Context(), der))
-}
-
-// decodeGET takes the request from the path after the mount prefix. Base64
-// may hold '/' (so the path may have several segments) and '+' (which
-// some clients send as a space).
-func decodeGET(u *url.URL) []byte {
-	p := strings.TrimPrefix(u.EscapedPath(), "/")
-	if p == "" || len(p) > 4096 {
-		return nil
-	}
-	s, err := url.PathUnescape(p)
-	if err != nil {
-		return nil
-	}
-	s = strings.ReplaceAll(s, " ", "+")
-	if der, err := base64.StdEncoding.DecodeString(s); err == nil {
-		return der
-	}
-	der, _ := base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
-	return der
-}
-
-func (r *Responder) write(w http.ResponseWriter, a answer) {
-	h := w.Header()
-	h.Set("Content-Type", "application/ocsp-response")
-	if a.cacheable {
-		now := r.now()
-		maxAge := int(a.nextUpdate.Sub(now).Seconds())
-		h.Set("Cache-Control", "max-age="+strconv.Itoa(max(maxAge, 0))+", public, no-transform, must-revalidate")
-		h.Set("Last-Modified", a.thisUpdate.Format(http.TimeFormat))
-		h.Set("Expires", a.nextUpdate.Format(http.TimeFormat))
-		e := fnv.New64a()
-		e.Write(a.der)
-		h.Set("ETag", `"`+strconv.FormatUint(e.Sum64(), 16)+`"`)
-	} else {
-		h.Set("Cache-Control", "no-store")
-	}
-	h.Set("Content-Length", strconv.Itoa(len(a.der)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(a.der)
 }

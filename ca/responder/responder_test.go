@@ -4,239 +4,134 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/base64"
 	"errors"
-	"io"
+	"fmt"
 	"math/big"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/ocsp"
 )
 
-// mapCache is a trivial Cache for tests.
-type mapCache struct {
-	mu   sync.Mutex
-	m    map[string][]byte
-	sets int
-}
+var allHashes = []crypto.Hash{crypto.SHA1, crypto.SHA256, crypto.SHA384, crypto.SHA512}
 
-func (c *mapCache) Get(_ context.Context, k string) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[k]
-	if !ok {
-		return nil, errors.New("miss")
-	}
-	return v, nil
-}
-
-func (c *mapCache) Set(_ context.Context, k string, v []byte, _ time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.m[k] = append([]byte(nil), v...)
-	c.sets++
-	return nil
-}
-
-func (c *mapCache) Delete(_ context.Context, k string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, k)
-	return nil
-}
-
-// mapSource answers from a map; block, if set, is waited on once per call.
-type mapSource struct {
-	mu    sync.Mutex
-	m     map[string]CertStatus
-	calls int
-	block chan struct{}
-	err   error
-}
-
-func (s *mapSource) OCSPStatus(_ context.Context, serial *big.Int) (CertStatus, error) {
-	s.mu.Lock()
-	st, ok := s.m[serial.Text(16)]
-	s.calls++
-	block, err := s.block, s.err
-	s.mu.Unlock()
-	if block != nil {
-		<-block
-	}
-	if err != nil {
-		return CertStatus{}, err
-	}
-	if !ok {
-		return CertStatus{Status: Unknown}, nil
-	}
-	return st, nil
-}
-
-func (s *mapSource) set(serial *big.Int, st CertStatus) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[serial.Text(16)] = st
-}
-
-type pki struct {
-	issuer, responder, leaf, other *x509.Certificate
-	key                            crypto.Signer
-}
-
-func mkCert(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) *x509.Certificate {
-	t.Helper()
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func newPKI(t testing.TB) *pki {
-	t.Helper()
-	now := time.Now()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"}, NotBefore: now.Add(-time.Hour),
-		NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
-	ca := mkCert(t, caT, caT, caKey.Public(), caKey)
-	rKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	rT := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "OCSP"}, NotBefore: now.Add(-time.Hour),
-		NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning},
-		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}, Value: []byte{5, 0}}}}
-	lKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	lT := &x509.Certificate{SerialNumber: big.NewInt(0x1234567890), Subject: pkix.Name{CommonName: "leaf"}, NotBefore: now.Add(-time.Hour),
-		NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
-	otherKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	oT := *caT
-	oT.Subject = pkix.Name{CommonName: "Other CA"}
-	return &pki{issuer: ca, responder: mkCert(t, rT, ca, rKey.Public(), caKey), leaf: mkCert(t, lT, ca, lKey.Public(), caKey),
-		other: mkCert(t, &oT, &oT, otherKey.Public(), otherKey), key: rKey}
-}
-
-type fixture struct {
-	*pki
-	r     *Responder
-	src   *mapSource
-	cache *mapCache
-	now   time.Time
-}
-
-func newFixture(t testing.TB) *fixture {
-	t.Helper()
-	p := newPKI(t)
-	f := &fixture{pki: p, src: &mapSource{m: map[string]CertStatus{}}, cache: &mapCache{m: map[string][]byte{}}, now: time.Now()}
-	f.src.set(p.leaf.SerialNumber, CertStatus{Status: Good})
-	r, err := New(Config{Issuer: p.issuer, ResponderCert: p.responder, Signer: p.key, Now: func() time.Time { return f.now }}, f.src, f.cache)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.r = r
-	return f
-}
-
-func (f *fixture) request(t testing.TB, h crypto.Hash) []byte {
-	t.Helper()
-	der, err := ocsp.CreateRequest(f.leaf, f.issuer, &ocsp.RequestOptions{Hash: h})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return der
-}
-
-func (f *fixture) parse(t testing.TB, der []byte) *ocsp.Response {
-	t.Helper()
-	resp, err := ocsp.ParseResponseForCert(der, f.leaf, f.issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp
-}
-
-func respErr(der []byte) ocsp.ResponseError {
-	_, err := ocsp.ParseResponse(der, nil)
-	var re ocsp.ResponseError
-	if errors.As(err, &re) {
-		return re
-	}
-	return ocsp.ResponseError{Status: -1}
-}
-
+// TestStatuses walks a certificate through good, hold, good again and
+// revoked, for every CertID hash algorithm, invalidating after each change
+// as the CA does.
 func TestStatuses(t *testing.T) {
-	f := newFixture(t)
 	ctx := context.Background()
-	revokedAt := f.now.Add(-time.Hour).Truncate(time.Second)
-	steps := []struct {
-		name   string
-		status CertStatus
-		want   int
-		reason int
-	}{
-		{"good", CertStatus{Status: Good}, ocsp.Good, 0},
-		{"hold", CertStatus{Status: Revoked, RevokedAt: revokedAt, Reason: ocsp.CertificateHold}, ocsp.Revoked, ocsp.CertificateHold},
-		{"good again", CertStatus{Status: Good}, ocsp.Good, 0},
-		{"revoked", CertStatus{Status: Revoked, RevokedAt: revokedAt, Reason: ocsp.KeyCompromise}, ocsp.Revoked, ocsp.KeyCompromise},
+	for _, h := range allHashes {
+		t.Run(h.String(), func(t *testing.T) {
+			f := newFixture(t, func(c *Config) { c.Validity = 4 * time.Hour })
+			leaf := f.leaf()
+			revokedAt := f.now.Load().Add(-time.Hour).Truncate(time.Second)
+			steps := []struct {
+				name       string
+				status     CertStatus
+				want       int
+				wantReason int
+			}{
+				{"good", CertStatus{Status: Good}, ocsp.Good, 0},
+				{"hold", CertStatus{Status: Revoked, RevokedAt: revokedAt, Reason: ocsp.CertificateHold}, ocsp.Revoked, ocsp.CertificateHold},
+				{"released", CertStatus{Status: Good}, ocsp.Good, 0},
+				{"unspecified", CertStatus{Status: Revoked, RevokedAt: revokedAt}, ocsp.Revoked, ocsp.Unspecified},
+				{"key compromise", CertStatus{Status: Revoked, RevokedAt: revokedAt, Reason: ocsp.KeyCompromise}, ocsp.Revoked, ocsp.KeyCompromise},
+				{"revoked without time", CertStatus{Status: Revoked, Reason: ocsp.Superseded}, ocsp.Revoked, ocsp.Superseded},
+			}
+			for _, s := range steps {
+				f.src.set(leaf.SerialNumber, s.status)
+				if err := f.r.Invalidate(ctx, leaf.SerialNumber); err != nil {
+					t.Fatal(err)
+				}
+				for range 2 { // a miss, then a hit
+					der, err := f.r.Respond(ctx, f.request(t, leaf, h))
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp := f.parse(t, der, leaf)
+					if resp.Status != s.want || resp.RevocationReason != s.wantReason || resp.IssuerHash != h {
+						t.Fatalf("%s: status %d reason %d hash %v", s.name, resp.Status, resp.RevocationReason, resp.IssuerHash)
+					}
+					if resp.SerialNumber.Cmp(leaf.SerialNumber) != 0 {
+						t.Fatalf("%s: serial %x", s.name, resp.SerialNumber)
+					}
+					switch {
+					case s.want == ocsp.Revoked && !s.status.RevokedAt.IsZero() && !resp.RevokedAt.Equal(revokedAt):
+						t.Fatalf("%s: revoked at %v, want %v", s.name, resp.RevokedAt, revokedAt)
+					case s.want == ocsp.Revoked && s.status.RevokedAt.IsZero() && !resp.RevokedAt.Equal(time.Unix(0, 0)):
+						t.Fatalf("%s: revoked at %v, want the epoch", s.name, resp.RevokedAt)
+					}
+					now := *f.now.Load()
+					if wantThis := now.Truncate(time.Second).Add(-time.Minute); !resp.ThisUpdate.Equal(wantThis) ||
+						!resp.NextUpdate.Equal(wantThis.Add(4*time.Hour)) || !resp.ProducedAt.Equal(now.Truncate(time.Second)) {
+						t.Fatalf("%s: thisUpdate %v nextUpdate %v producedAt %v (now %v)", s.name, resp.ThisUpdate, resp.NextUpdate, resp.ProducedAt, now)
+					}
+				}
+			}
+			if got := f.src.calls.Load(); got != int64(len(steps)) {
+				t.Errorf("source called %d times for %d status changes", got, len(steps))
+			}
+		})
 	}
-	for _, h := range []crypto.Hash{crypto.SHA1, crypto.SHA256, crypto.SHA384, crypto.SHA512} {
-		for _, s := range steps {
-			f.src.set(f.leaf.SerialNumber, s.status)
-			if err := f.r.Invalidate(ctx, f.leaf.SerialNumber); err != nil {
-				t.Fatal(err)
-			}
-			der, _ := f.r.Respond(ctx, f.request(t, h))
-			resp := f.parse(t, der)
-			if resp.Status != s.want || resp.RevocationReason != s.reason || resp.IssuerHash != h {
-				t.Fatalf("%v %s: status %d reason %d hash %v", h, s.name, resp.Status, resp.RevocationReason, resp.IssuerHash)
-			}
-			if s.want == ocsp.Revoked && !resp.RevokedAt.Equal(revokedAt) {
-				t.Fatalf("revoked at %v, want %v", resp.RevokedAt, revokedAt)
-			}
-			if !resp.NextUpdate.After(resp.ThisUpdate) || resp.Certificate == nil {
-				t.Fatalf("times %v..%v, cert %v", resp.ThisUpdate, resp.NextUpdate, resp.Certificate)
-			}
+	t.Run("never issued", func(t *testing.T) {
+		f := newFixture(t)
+		never := *f.leaf()
+		never.SerialNumber = big.NewInt(99)
+		der, _ := f.r.Respond(ctx, f.request(t, &never, crypto.SHA1))
+		if resp := f.parse(t, der, &never); resp.Status != ocsp.Unknown {
+			t.Fatalf("status %d, want unknown", resp.Status)
 		}
-	}
-	// A serial never issued is unknown.
-	other := *f.leaf
-	other.SerialNumber = big.NewInt(99)
-	der, _ := ocsp.CreateRequest(&other, f.issuer, nil)
-	resp, _ := f.r.Respond(ctx, der)
-	if got, err := ocsp.ParseResponse(resp, f.issuer); err != nil || got.Status != ocsp.Unknown {
-		t.Fatalf("unknown serial: %v %v", got, err)
-	}
+	})
 }
 
+// TestBadRequests: every malformed shape gets malformedRequest, another
+// issuer unauthorized, and a failing source tryLater.
 func TestBadRequests(t *testing.T) {
 	f := newFixture(t)
-	good := f.request(t, crypto.SHA1)
-	two := func() []byte { // two requests in the list
-		var req struct {
-			TBS struct {
-				List []asn1.RawValue
-			}
-		}
-		if _, err := asn1.Unmarshal(good, &req); err != nil {
-			t.Fatal(err)
-		}
-		req.TBS.List = append(req.TBS.List, req.TBS.List[0])
-		b, _ := asn1.Marshal(req)
-		return b
+	ctx := context.Background()
+	good := f.request(t, f.leaf(), crypto.SHA1)
+	id := certIDOf(t, good)
+	id2 := certIDOf(t, f.request(t, f.leaves[1], crypto.SHA1))
+	md5ID, _ := asn1.Marshal(struct {
+		Alg               pkix.AlgorithmIdentifier
+		NameHash, KeyHash []byte
+		Serial            *big.Int
+	}{pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 5}}, make([]byte, 16), make([]byte, 16), big.NewInt(5)})
+	unknownExt := func(critical bool) pkix.Extension {
+		return pkix.Extension{Id: asn1.ObjectIdentifier{1, 2, 3, 4}, Critical: critical, Value: []byte{5, 0}}
+	}
+	single := func(exts ...pkix.Extension) tRequest {
+		return tRequest{TBS: tTBS{List: []tSingle{{CertID: id, Exts: exts}}}}
+	}
+	reqExts := func(exts ...pkix.Extension) tRequest {
+		return tRequest{TBS: tTBS{List: []tSingle{{CertID: id}}, Exts: exts}}
+	}
+	nonceExt := func(v []byte) pkix.Extension { return pkix.Extension{Id: oidNonce, Value: v} }
+	otherIssuer, err := ocsp.CreateRequest(f.leaf(), f.other, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := func() []byte { // version [0] INTEGER 1 before the list
+		list, _ := asn1.Marshal([]tSingle{{CertID: id}})
+		tbs := append([]byte{0xa0, 0x03, 0x02, 0x01, 0x01}, list...)
+		tbsDER, _ := asn1.Marshal(asn1.RawValue{Tag: asn1.TagSequence, IsCompound: true, Bytes: tbs})
+		der, _ := asn1.Marshal(asn1.RawValue{Tag: asn1.TagSequence, IsCompound: true, Bytes: tbsDER})
+		return der
 	}()
-	otherIssuer, _ := ocsp.CreateRequest(f.leaf, f.other, nil)
+	named := func() []byte { // requestorName [1] and optionalSignature [0]: accepted, ignored
+		list, _ := asn1.Marshal([]tSingle{{CertID: id}})
+		name, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 1, IsCompound: true, Bytes: []byte{0x82, 0x01, 'x'}})
+		tbsDER, _ := asn1.Marshal(asn1.RawValue{Tag: asn1.TagSequence, IsCompound: true, Bytes: append(name, list...)})
+		sig, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: []byte{0x30, 0x00}})
+		der, _ := asn1.Marshal(asn1.RawValue{Tag: asn1.TagSequence, IsCompound: true, Bytes: append(tbsDER, sig...)})
+		return der
+	}()
 	cases := []struct {
 		name string
 		der  []byte
@@ -245,248 +140,398 @@ func TestBadRequests(t *testing.T) {
 		{"empty", nil, ocsp.Malformed},
 		{"garbage", []byte("hello, responder"), ocsp.Malformed},
 		{"truncated", good[:len(good)-3], ocsp.Malformed},
-		{"trailing", append(append([]byte{}, good...), 0), ocsp.Malformed},
-		{"two requests", two, ocsp.Malformed},
-		{"other issuer", otherIssuer, ocsp.Unauthorized},
+		{"trailing byte", append(append([]byte{}, good...), 0), ocsp.Malformed},
+		{"trailing request", append(append([]byte{}, good...), good...), ocsp.Malformed},
+		{"BER indefinite length", append([]byte{0x30, 0x80}, append(good[2:], 0, 0)...), ocsp.Malformed},
 		{"deep nesting", bytes.Repeat([]byte{0x30, 0x80}, 1000), ocsp.Malformed},
+		{"no requests", build(t, tRequest{TBS: tTBS{List: []tSingle{}}}), ocsp.Malformed},
+		{"two requests", build(t, tRequest{TBS: tTBS{List: []tSingle{{CertID: id}, {CertID: id2}}}}), ocsp.Malformed},
+		{"version 2", v2, ocsp.Malformed},
+		{"requestor name and signature", named, ocsp.Success},
+		{"other issuer", otherIssuer, ocsp.Unauthorized},
+		{"unsupported hash", build(t, tRequest{TBS: tTBS{List: []tSingle{{CertID: asn1.RawValue{FullBytes: md5ID}}}}}), ocsp.Unauthorized},
+		{"critical request extension", build(t, reqExts(unknownExt(true))), ocsp.Malformed},
+		{"critical single extension", build(t, single(unknownExt(true))), ocsp.Malformed},
+		{"non-critical extensions", build(t, tRequest{TBS: tTBS{List: []tSingle{{CertID: id, Exts: []pkix.Extension{unknownExt(false)}}},
+			Exts: []pkix.Extension{unknownExt(false)}}}), ocsp.Success},
+		{"empty nonce", build(t, reqExts(nonceExt(nil))), ocsp.Malformed},
+		{"empty wrapped nonce", build(t, reqExts(nonceExt(wrapped(t, nil)))), ocsp.Malformed},
+		{"33-octet nonce", build(t, reqExts(nonceExt(bytes.Repeat([]byte{7}, 33)))), ocsp.Malformed},
+		{"33-octet wrapped nonce", build(t, reqExts(nonceExt(wrapped(t, bytes.Repeat([]byte{7}, 33))))), ocsp.Malformed},
+		{"32-octet wrapped nonce", build(t, reqExts(nonceExt(wrapped(t, bytes.Repeat([]byte{7}, 32))))), ocsp.Success},
+		{"two nonces", build(t, reqExts(nonceExt([]byte{1}), nonceExt([]byte{2}))), ocsp.Malformed},
 	}
 	for _, c := range cases {
-		der, err := f.r.Respond(context.Background(), c.der)
-		if err != nil {
+		t.Run(c.name, func(t *testing.T) {
+			der, err := f.r.Respond(ctx, c.der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := respStatus(der); got != c.want {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+			switch c.want {
+			case ocsp.Malformed:
+				if !bytes.Equal(der, ocsp.MalformedRequestErrorResponse) {
+					t.Fatalf("malformed answer %x", der)
+				}
+			case ocsp.Unauthorized:
+				if !bytes.Equal(der, ocsp.UnauthorizedErrorResponse) {
+					t.Fatalf("unauthorized answer %x", der)
+				}
+			}
+		})
+	}
+	t.Run("source error", func(t *testing.T) {
+		f.src.setErr(errors.New("database down"))
+		defer f.src.setErr(nil)
+		if err := f.r.Invalidate(ctx, f.leaf().SerialNumber); err != nil {
 			t.Fatal(err)
 		}
-		if got := respErr(der); got.Status != c.want {
-			t.Errorf("%s: got %v, want %v", c.name, got.Status, c.want)
-		}
-	}
-	f.src.err = errors.New("database down")
-	f.r.Invalidate(context.Background(), f.leaf.SerialNumber)
-	der, _ := f.r.Respond(context.Background(), good)
-	if got := respErr(der); got.Status != ocsp.TryLater {
-		t.Errorf("source error: got %v, want tryLater", got.Status)
-	}
-}
-
-func TestNonce(t *testing.T) {
-	f := newFixture(t)
-	base := f.request(t, crypto.SHA1)
-	// Add a requestExtensions [2] with a nonce as OpenSSL does (OCTET
-	// STRING inside extnValue).
-	var req struct {
-		TBS struct {
-			List []asn1.RawValue
-			Exts []pkix.Extension `asn1:"explicit,tag:2,optional"`
-		}
-	}
-	if _, err := asn1.Unmarshal(base, &req); err != nil {
-		t.Fatal(err)
-	}
-	nonce, _ := asn1.Marshal([]byte("0123456789abcdef"))
-	req.TBS.Exts = []pkix.Extension{{Id: oidNonce, Value: nonce}}
-	withNonce, _ := asn1.Marshal(req)
-	for range 2 {
-		der, _ := f.r.Respond(context.Background(), withNonce)
-		f.parse(t, der)
-		var echoed []byte
-		for _, e := range responseExtensions(t, der) {
-			if e.Id.Equal(oidNonce) {
-				echoed = e.Value
+		for _, der := range [][]byte{good, withNonce(t, good, wrapped(t, []byte("0123456789abcdef")))} {
+			resp, _ := f.r.Respond(ctx, der)
+			if !bytes.Equal(resp, ocsp.TryLaterErrorResponse) {
+				t.Fatalf("got %v, want tryLater", respStatus(resp))
 			}
 		}
-		if !bytes.Equal(echoed, nonce) {
-			t.Fatalf("nonce %x echoed as %x", nonce, echoed)
-		}
-	}
-	if f.cache.sets != 0 {
-		t.Fatalf("nonce responses were cached %d times", f.cache.sets)
-	}
-	long, _ := asn1.Marshal(bytes.Repeat([]byte{1}, 40))
-	req.TBS.Exts = []pkix.Extension{{Id: oidNonce, Value: long}}
-	tooLong, _ := asn1.Marshal(req)
-	der, _ := f.r.Respond(context.Background(), tooLong)
-	if respErr(der).Status != ocsp.Malformed {
-		t.Fatal("oversized nonce accepted")
-	}
-	req.TBS.Exts = []pkix.Extension{{Id: asn1.ObjectIdentifier{1, 2, 3}, Critical: true, Value: []byte{5, 0}}}
-	crit, _ := asn1.Marshal(req)
-	der, _ = f.r.Respond(context.Background(), crit)
-	if respErr(der).Status != ocsp.Malformed {
-		t.Fatal("unknown critical extension accepted")
-	}
-}
-
-func TestCacheAndInvalidate(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	req := f.request(t, crypto.SHA256)
-	a, _ := f.r.Respond(ctx, req)
-	b, _ := f.r.Respond(ctx, req)
-	if !bytes.Equal(a, b) || f.src.calls != 1 {
-		t.Fatalf("second answer not from cache (source called %d times)", f.src.calls)
-	}
-	f.src.set(f.leaf.SerialNumber, CertStatus{Status: Revoked, RevokedAt: f.now, Reason: 1})
-	if err := f.r.Invalidate(ctx, f.leaf.SerialNumber); err != nil {
-		t.Fatal(err)
-	}
-	c, _ := f.r.Respond(ctx, req)
-	if f.parse(t, c).Status != ocsp.Revoked {
-		t.Fatal("stale good after invalidate")
-	}
-	// An expired cache entry is not served.
-	f.now = f.now.Add(2 * time.Hour)
-	f.src.set(f.leaf.SerialNumber, CertStatus{Status: Good})
-	d, _ := f.r.Respond(ctx, req)
-	if f.parse(t, d).Status != ocsp.Good {
-		t.Fatal("served an answer past its nextUpdate")
-	}
-}
-
-// TestInvalidateRace: a miss that read "good" before a revocation was
-// committed must not cache its stale answer after Invalidate ran.
-func TestInvalidateRace(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	req := f.request(t, crypto.SHA1)
-	f.src.block = make(chan struct{})
-	done := make(chan []byte)
-	go func() {
-		der, _ := f.r.Respond(ctx, req) // reads "good", then blocks
-		done <- der
-	}()
-	for {
-		f.src.mu.Lock()
-		calls := f.src.calls
-		f.src.mu.Unlock()
-		if calls == 1 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	f.src.mu.Lock()
-	f.src.m[f.leaf.SerialNumber.Text(16)] = CertStatus{Status: Revoked, RevokedAt: f.now, Reason: 1}
-	f.src.mu.Unlock()
-	if err := f.r.Invalidate(ctx, f.leaf.SerialNumber); err != nil {
-		t.Fatal(err)
-	}
-	close(f.src.block)
-	<-done
-	f.src.mu.Lock()
-	f.src.block = nil
-	f.src.mu.Unlock()
-	der, _ := f.r.Respond(ctx, req)
-	if f.parse(t, der).Status != ocsp.Revoked {
-		t.Fatal("stale good answer was cached after invalidation")
-	}
-}
-
-func TestHTTP(t *testing.T) {
-	f := newFixture(t)
-	srv := httptest.NewServer(http.StripPrefix("/ocsp", f.r))
-	defer srv.Close()
-	req := f.request(t, crypto.SHA1)
-	get := func(path string) (*http.Response, []byte) {
-		resp, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, b
-	}
-	enc := base64.StdEncoding.EncodeToString(req)
-	for _, path := range []string{"/ocsp/" + strings.ReplaceAll(enc, "+", "%2B"), "/ocsp/" + strings.TrimRight(enc, "=")} {
-		resp, body := get(path)
-		if resp.StatusCode != 200 || f.parse(t, body).Status != ocsp.Good {
-			t.Fatalf("GET %s: %d", path, resp.StatusCode)
-		}
-		for _, h := range []string{"Last-Modified", "Expires", "ETag"} {
-			if resp.Header.Get(h) == "" {
-				t.Errorf("missing %s", h)
-			}
-		}
-		if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age=") || !strings.Contains(cc, "public, no-transform, must-revalidate") {
-			t.Errorf("Cache-Control = %q", cc)
-		}
-		if resp.Header.Get("Content-Type") != "application/ocsp-response" {
-			t.Errorf("Content-Type = %q", resp.Header.Get("Content-Type"))
-		}
-	}
-	for _, path := range []string{"/ocsp/", "/ocsp/!!!notbase64", "/ocsp/" + base64.StdEncoding.EncodeToString([]byte("junk"))} {
-		resp, body := get(path)
-		if resp.StatusCode != 200 || respErr(body).Status != ocsp.Malformed || resp.Header.Get("Cache-Control") != "no-store" {
-			t.Errorf("GET %s: %d %v", path, resp.StatusCode, respErr(body).Status)
-		}
-	}
-	// POST, oversized POST, wrong method.
-	resp, err := http.Post(srv.URL+"/ocsp", "application/ocsp-request", bytes.NewReader(req))
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatal(err, resp)
-	}
-	resp.Body.Close()
-	resp, _ = http.Post(srv.URL+"/ocsp", "application/ocsp-request", bytes.NewReader(make([]byte, 20<<10)))
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || respErr(body).Status != ocsp.Malformed {
-		t.Errorf("oversized POST: %d %v", resp.StatusCode, respErr(body).Status)
-	}
-	r, _ := http.NewRequest("DELETE", srv.URL+"/ocsp", nil)
-	resp, _ = http.DefaultClient.Do(r)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("DELETE: %d", resp.StatusCode)
-	}
-}
-
-func BenchmarkRespondCached(b *testing.B) {
-	f := newFixture(b)
-	req := f.request(b, crypto.SHA1)
-	ctx := context.Background()
-	f.r.Respond(ctx, req)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			f.r.Respond(ctx, req)
+		if len(f.cache.keys()) != 0 {
+			t.Fatal("an error was cached")
 		}
 	})
 }
 
-func BenchmarkParseRequest(b *testing.B) {
-	f := newFixture(b)
-	req := f.request(b, crypto.SHA1)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ParseRequest(req); err != nil {
-			b.Fatal(err)
+// TestNonce: the nonce is echoed byte for byte, wrapped or raw, in
+// responseExtensions; nonce answers are signed every time, never cached.
+func TestNonce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	base := f.request(t, f.leaf(), crypto.SHA256)
+	for _, tc := range []struct {
+		name  string
+		value []byte
+	}{
+		{"wrapped 16", wrapped(t, []byte("0123456789abcdef"))},
+		{"wrapped 32", wrapped(t, bytes.Repeat([]byte{0xa5}, 32))},
+		{"wrapped 1", wrapped(t, []byte{0})},
+		{"raw 16", []byte("fedcba9876543210")},
+		{"raw 32", bytes.Repeat([]byte{0x04}, 32)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := withNonce(t, base, tc.value)
+			calls := f.src.calls.Load()
+			for i := range 2 {
+				der, _ := f.r.Respond(ctx, req)
+				if resp := f.parse(t, der, f.leaf()); resp.Status != ocsp.Good || resp.IssuerHash != crypto.SHA256 {
+					t.Fatalf("status %d hash %v", resp.Status, resp.IssuerHash)
+				}
+				if got := nonceOf(t, der); !bytes.Equal(got, tc.value) {
+					t.Fatalf("nonce %x echoed as %x", tc.value, got)
+				}
+				if i == 1 && f.src.calls.Load() != calls+2 {
+					t.Fatal("a nonce request did not ask the source")
+				}
+			}
+		})
+	}
+	if n := f.cache.sets.Load(); n != 0 {
+		t.Fatalf("nonce responses were cached %d times", n)
+	}
+	// Without a nonce, no nonce comes back.
+	der, _ := f.r.Respond(ctx, base)
+	if nonceOf(t, der) != nil || responseExtensions(t, der) != nil {
+		t.Fatal("response extensions without a nonce")
+	}
+}
+
+// TestCache: a hit serves the same bytes without asking the source; keys
+// carry the hash algorithm and serial; Invalidate drops every variant; an
+// expired or corrupt entry is a miss.
+func TestCache(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	leaf := f.leaf()
+	req := f.request(t, leaf, crypto.SHA256)
+	a, _ := f.r.Respond(ctx, req)
+	b, _ := f.r.Respond(ctx, req)
+	if !bytes.Equal(a, b) || f.src.calls.Load() != 1 {
+		t.Fatalf("second answer not from cache (source called %d times)", f.src.calls.Load())
+	}
+	key := "ocsp:sha256:" + leaf.SerialNumber.Text(16)
+	if ks := f.cache.keys(); len(ks) != 1 || ks[0] != key {
+		t.Fatalf("cache keys %v, want [%s]", ks, key)
+	}
+	for _, h := range allHashes {
+		f.r.Respond(ctx, f.request(t, leaf, h))
+	}
+	f.r.Respond(ctx, f.request(t, f.leaves[1], crypto.SHA1))
+	if n := len(f.cache.keys()); n != 5 {
+		t.Fatalf("%d cache keys, want 5", n)
+	}
+	f.src.set(leaf.SerialNumber, CertStatus{Status: Revoked, RevokedAt: *f.now.Load(), Reason: ocsp.KeyCompromise})
+	if err := f.r.Invalidate(ctx, leaf.SerialNumber); err != nil {
+		t.Fatal(err)
+	}
+	if ks := f.cache.keys(); len(ks) != 1 || ks[0] != "ocsp:sha1:"+f.leaves[1].SerialNumber.Text(16) {
+		t.Fatalf("after Invalidate the cache holds %v", ks)
+	}
+	for _, h := range allHashes {
+		der, _ := f.r.Respond(ctx, f.request(t, leaf, h))
+		if f.parse(t, der, leaf).Status != ocsp.Revoked {
+			t.Fatalf("%v: stale answer after Invalidate", h)
+		}
+	}
+	// Past nextUpdate a cached answer is not served, even if the cache
+	// still holds it.
+	calls := f.src.calls.Load()
+	f.advance(2 * time.Hour)
+	der, _ := f.r.Respond(ctx, req)
+	if resp := f.parse(t, der, leaf); f.src.calls.Load() != calls+1 || !resp.ThisUpdate.After(f.now.Load().Add(-2*time.Minute)) {
+		t.Fatal("served an answer past its nextUpdate")
+	}
+	// A corrupt entry is a miss.
+	for _, v := range [][]byte{nil, {1}, bytes.Repeat([]byte{9}, 100)} {
+		f.cache.m[key] = v
+		calls := f.src.calls.Load()
+		der, _ := f.r.Respond(ctx, req)
+		if f.parse(t, der, leaf); f.src.calls.Load() != calls+1 {
+			t.Fatal("corrupt entry served")
 		}
 	}
 }
 
-// responseExtensions decodes responseExtensions, which x/crypto/ocsp does
-// not expose.
-func responseExtensions(t *testing.T, der []byte) []pkix.Extension {
-	t.Helper()
-	var outer struct {
-		Status asn1.Enumerated
-		Bytes  struct {
-			Type     asn1.ObjectIdentifier
-			Response []byte
-		} `asn1:"explicit,tag:0"`
+// TestSingleflight: concurrent misses for one key ask the source and sign
+// once.
+func TestSingleflight(t *testing.T) {
+	f := newFixture(t)
+	release := make(chan struct{})
+	f.src.setHook(func(int64) { <-release })
+	req := f.request(t, f.leaf(), crypto.SHA1)
+	const n = 20
+	var wg sync.WaitGroup
+	answers := make([][]byte, n)
+	for i := range n {
+		wg.Go(func() { answers[i], _ = f.r.Respond(context.Background(), req) })
 	}
-	var basic struct {
-		TBS   asn1.RawValue
-		Alg   pkix.AlgorithmIdentifier
-		Sig   asn1.BitString
-		Certs []asn1.RawValue `asn1:"explicit,tag:0,optional"`
+	waitFor(t, "the first miss to reach the source", func() bool { return f.src.calls.Load() == 1 })
+	time.Sleep(50 * time.Millisecond) // let the others queue up on the flight or the cache
+	close(release)
+	wg.Wait()
+	if got := f.src.calls.Load(); got != 1 {
+		t.Errorf("source called %d times for %d concurrent requests", got, n)
 	}
-	var rd responseData
-	if _, err := asn1.Unmarshal(der, &outer); err != nil {
-		t.Fatal(err)
+	for _, a := range answers {
+		if !bytes.Equal(a, answers[0]) {
+			t.Fatal("concurrent misses got different answers")
+		}
 	}
-	if _, err := asn1.Unmarshal(outer.Bytes.Response, &basic); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := asn1.Unmarshal(basic.TBS.FullBytes, &rd); err != nil {
-		t.Fatal(err)
-	}
-	return rd.Extensions
 }
+
+// TestInvalidateRace: a miss that read the status before a change was
+// committed must not leave its stale answer in the cache once Invalidate
+// ran, and a request after Invalidate must not get the stale answer.
+func TestInvalidateRace(t *testing.T) {
+	ctx := context.Background()
+	revoked := CertStatus{Status: Revoked, RevokedAt: time.Now().Add(-time.Minute), Reason: ocsp.KeyCompromise}
+
+	t.Run("source blocks", func(t *testing.T) {
+		f := newFixture(t)
+		leaf := f.leaf()
+		req := f.request(t, leaf, crypto.SHA1)
+		release := make(chan struct{})
+		f.src.setHook(func(call int64) {
+			if call == 1 {
+				<-release // holding "good"
+			}
+		})
+		stale := make(chan []byte)
+		go func() {
+			der, _ := f.r.Respond(ctx, req)
+			stale <- der
+		}()
+		waitFor(t, "the miss to read the status", func() bool { return f.src.calls.Load() == 1 })
+		f.src.set(leaf.SerialNumber, revoked) // the CA commits...
+		if err := f.r.Invalidate(ctx, leaf.SerialNumber); err != nil {
+			t.Fatal(err) // ...and invalidates
+		}
+		// The next request, while the stale miss is still in flight, sees
+		// the change: it does not join the old flight (which would block).
+		next := make(chan []byte, 1)
+		go func() {
+			der, _ := f.r.Respond(ctx, req)
+			next <- der
+		}()
+		select {
+		case der := <-next:
+			if f.parse(t, der, leaf).Status != ocsp.Revoked {
+				t.Fatal("request after Invalidate got the stale answer")
+			}
+		case <-time.After(5 * time.Second):
+			close(release)
+			t.Fatal("request after Invalidate joined the stale flight")
+		}
+		close(release)
+		if f.parse(t, <-stale, leaf).Status != ocsp.Good {
+			t.Fatal("the blocked miss should have answered what it read")
+		}
+		for range 3 {
+			der, _ := f.r.Respond(ctx, req)
+			if f.parse(t, der, leaf).Status != ocsp.Revoked {
+				t.Fatal("stale good answer was cached after Invalidate")
+			}
+		}
+	})
+
+	t.Run("invalidate between check and store", func(t *testing.T) {
+		f := newFixture(t)
+		leaf := f.leaf()
+		req := f.request(t, leaf, crypto.SHA1)
+		// Invalidate runs entirely inside Set, after the generation check
+		// and before the entry lands: its delete comes first.
+		var once sync.Once
+		f.cache.setHook = func(string) {
+			once.Do(func() {
+				f.src.set(leaf.SerialNumber, revoked)
+				if err := f.r.Invalidate(ctx, leaf.SerialNumber); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		der, _ := f.r.Respond(ctx, req)
+		if f.parse(t, der, leaf).Status != ocsp.Good {
+			t.Fatal("first answer should be the good it read")
+		}
+		if ks := f.cache.keys(); len(ks) != 0 {
+			t.Fatalf("stale answer left in the cache: %v", ks)
+		}
+		der, _ = f.r.Respond(ctx, req)
+		if f.parse(t, der, leaf).Status != ocsp.Revoked {
+			t.Fatal("stale good answer served after Invalidate")
+		}
+	})
+
+	t.Run("other serial unaffected", func(t *testing.T) {
+		f := newFixture(t)
+		for _, l := range f.leaves {
+			f.r.Respond(ctx, f.request(t, l, crypto.SHA1))
+		}
+		if err := f.r.Invalidate(ctx, f.leaf().SerialNumber); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(f.cache.keys()); n != len(f.leaves)-1 {
+			t.Fatalf("%d entries left, want %d", n, len(f.leaves)-1)
+		}
+	})
+}
+
+// TestMetrics: the counters and histogram are registered and move.
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	f := newFixture(t, func(c *Config) { c.Registerer = reg })
+	ctx := context.Background()
+	req := f.request(t, f.leaf(), crypto.SHA1)
+	f.r.Respond(ctx, req)                                                 // miss, good
+	f.r.Respond(ctx, req)                                                 // hit, good
+	f.r.Respond(ctx, withNonce(t, req, wrapped(t, []byte("0123456789")))) // nonce, good
+	f.r.Respond(ctx, []byte("junk"))                                      // error, malformed
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			label := m.GetLabel()[0].GetValue()
+			switch mf.GetName() {
+			case "yagona_ocsp_responses_total":
+				got["status="+label] = m.GetCounter().GetValue()
+			case "yagona_ocsp_request_duration_seconds":
+				got["cache="+label] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	want := map[string]float64{"status=good": 3, "status=malformed": 1, "status=revoked": 0,
+		"cache=hit": 1, "cache=miss": 1, "cache=nonce": 1, "cache=error": 1}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
+		}
+	}
+	if _, err := New(Config{Issuer: f.issuer, ResponderCert: f.responder, Signer: f.key, Registerer: reg}, f.src, f.cache); err == nil {
+		t.Error("registering the metrics twice should fail")
+	}
+}
+
+// TestNew: configuration mistakes are refused.
+func TestNew(t *testing.T) {
+	p := newPKI(t)
+	src, c := newMapSource(), newMapCache()
+	otherKey := mkKey(t)
+	strangerT := &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "stranger"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}}
+	strangerCert := mkCert(t, strangerT, strangerT, otherKey.Public(), otherKey)
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no issuer", Config{ResponderCert: p.responder, Signer: p.key}, "required"},
+		{"key mismatch", Config{Issuer: p.issuer, ResponderCert: p.responder, Signer: otherKey}, "does not match"},
+		{"foreign signer", Config{Issuer: p.issuer, ResponderCert: strangerCert, Signer: otherKey}, "not issued by"},
+		{"negative validity", Config{Issuer: p.issuer, ResponderCert: p.responder, Signer: p.key, Validity: -time.Second}, "negative"},
+	} {
+		_, err := New(tc.cfg, src, c)
+		if err == nil || !strings.HasPrefix(err.Error(), "responder: ") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	if _, err := New(Config{Issuer: p.issuer, ResponderCert: p.responder, Signer: p.key}, nil, c); err == nil {
+		t.Error("nil source accepted")
+	}
+}
+
+// TestSetSigner: a renewed signer signs the next answers.
+func TestSetSigner(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	key := mkKey(t)
+	cert := mkCert(t, &x509.Certificate{SerialNumber: big.NewInt(77), Subject: pkix.Name{CommonName: "renewed"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}},
+		f.issuer, key.Public(), f.issuerKey)
+	if err := f.r.SetSigner(cert, f.key); err == nil {
+		t.Fatal("mismatched key accepted")
+	}
+	if err := f.r.SetSigner(cert, key); err != nil {
+		t.Fatal(err)
+	}
+	der, _ := f.r.Respond(ctx, withNonce(t, f.request(t, f.leaf(), crypto.SHA1), []byte("0123456789abcdef")))
+	resp, err := ocsp.ParseResponseForCert(der, f.leaf(), f.issuer)
+	if err != nil || !resp.Certificate.Equal(cert) {
+		t.Fatalf("renewed signer not used: %v", err)
+	}
+}
+
+// TestCacheErrors: a failing cache degrades to signing every time.
+func TestCacheErrors(t *testing.T) {
+	f := newFixture(t)
+	f.r.cache = failingCache{}
+	ctx := context.Background()
+	req := f.request(t, f.leaf(), crypto.SHA1)
+	for range 2 {
+		der, _ := f.r.Respond(ctx, req)
+		f.parse(t, der, f.leaf())
+	}
+	if f.src.calls.Load() != 2 {
+		t.Fatal("expected a miss each time")
+	}
+	if err := f.r.Invalidate(ctx, f.leaf().SerialNumber); err == nil || !strings.HasPrefix(err.Error(), "responder: invalidate") {
+		t.Fatalf("Invalidate error = %v", err)
+	}
+}
+
+type failingCache struct{}
+
+func (failingCache) Get(context.Context, string) ([]byte, error) { return nil, errors.New("down") }
+func (failingCache) Set(context.Context, string, []byte, time.Duration) error {
+	return errors.New("down")
+}
+func (failingCache) Delete(context.Context, string) error { return fmt.Errorf("down") }

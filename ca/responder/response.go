@@ -16,9 +16,14 @@ import (
 )
 
 // ASN.1 of RFC 6960 §4.2.1. We encode responses ourselves because
-// golang.org/x/crypto/ocsp puts extensions into singleExtensions, while a
-// nonce belongs in responseExtensions, and it takes producedAt from the
-// wall clock.
+// golang.org/x/crypto/ocsp.CreateResponse cannot make the ones we need: it
+// puts template.ExtraExtensions into singleExtensions, while a nonce
+// belongs in responseExtensions (RFC 8954 §2.1; OpenSSL looks for it only
+// there); it takes producedAt from the wall clock, truncated to the
+// minute, ignoring Config.Now; it identifies the responder only by name;
+// and it re-hashes the issuer on every signature. x/crypto/ocsp still
+// checks what we make: the tests parse every answer with
+// ocsp.ParseResponseForCert.
 type revokedInfo struct {
 	RevocationTime time.Time       `asn1:"generalized"`
 	Reason         asn1.Enumerated `asn1:"explicit,tag:0,optional"`
@@ -61,12 +66,11 @@ type ocspResponse struct {
 var oidBasicResponse = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 1}
 
 // Unsuccessful responses (RFC 6960 §4.2.1): an OCSPResponse with only a
-// status.
+// status. They equal ocsp.MalformedRequestErrorResponse and friends.
 var (
-	MalformedResponse    = []byte{0x30, 0x03, 0x0a, 0x01, 0x01}
-	InternalErrResponse  = []byte{0x30, 0x03, 0x0a, 0x01, 0x02}
-	TryLaterResponse     = []byte{0x30, 0x03, 0x0a, 0x01, 0x03}
-	UnauthorizedResponse = []byte{0x30, 0x03, 0x0a, 0x01, 0x06}
+	malformedDER    = []byte{0x30, 0x03, 0x0a, 0x01, 0x01}
+	tryLaterDER     = []byte{0x30, 0x03, 0x0a, 0x01, 0x03}
+	unauthorizedDER = []byte{0x30, 0x03, 0x0a, 0x01, 0x06}
 )
 
 // signer signs BasicOCSPResponses for one issuer.
@@ -156,7 +160,14 @@ func (s *signer) sign(req *Request, st CertStatus, thisUpdate, nextUpdate, produ
 	case Good:
 		sr.Good = true
 	case Revoked:
-		sr.Revoked = revokedInfo{RevocationTime: st.RevokedAt.UTC().Truncate(time.Second), Reason: asn1.Enumerated(st.Reason)}
+		at := st.RevokedAt
+		if at.IsZero() {
+			// A zero time would vanish from the encoding with the whole
+			// revokedInfo (an optional field at its zero value), leaving
+			// no status at all. Revoked since ever is the safe answer.
+			at = time.Unix(0, 0)
+		}
+		sr.Revoked = revokedInfo{RevocationTime: at.UTC().Truncate(time.Second), Reason: asn1.Enumerated(st.Reason)}
 	default:
 		sr.Unknown = true
 	}
