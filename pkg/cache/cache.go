@@ -1,5 +1,6 @@
 // Package cache keeps Yagona's ephemeral state: attempt counters for one-time
-// codes, rate-limit counters and signed OCSP responses. Nothing here must
+// codes, rate-limit counters, signed OCSP responses, login sessions,
+// challenges, authorization codes and replay guards. Nothing here must
 // survive a restart; losing an entry costs at most a recomputation.
 //
 // Two implementations satisfy Cache: Memory, in-process for a single node,
@@ -27,6 +28,15 @@ type Cache interface {
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
 	// Delete removes key; deleting an absent key is not an error.
 	Delete(ctx context.Context, key string) error
+	// Take atomically returns and removes the value under key, or ErrMiss:
+	// of any number of concurrent Takes of one key, at most one gets the
+	// value. Single-use things (authorization codes, login challenges) are
+	// redeemed with it.
+	Take(ctx context.Context, key string) ([]byte, error)
+	// Add stores value under key for ttl only if key is absent (or
+	// expired), and reports whether it did: of concurrent Adds of one key,
+	// exactly one wins. Replay guards (JWT IDs) use it.
+	Add(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
 	// Incr atomically adds one to the counter under key and returns the new
 	// value. The first increment starts a window of length window after
 	// which the counter disappears (a fixed-window counter).

@@ -206,6 +206,51 @@ func (m *Memory) Delete(_ context.Context, key string) error {
 	return nil
 }
 
+// Take returns the value under key and removes it, or ErrMiss.
+func (m *Memory) Take(_ context.Context, key string) ([]byte, error) {
+	if m.closed.Load() {
+		return nil, ErrClosed
+	}
+	now := m.now().UnixNano()
+	s := m.shardFor(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.m[key]
+	if !ok {
+		return nil, ErrMiss
+	}
+	s.remove(key)
+	if now >= e.expires {
+		return nil, ErrMiss
+	}
+	return e.value, nil
+}
+
+// Add stores a copy of value under key for ttl unless a live entry is
+// there, and reports whether it stored.
+func (m *Memory) Add(_ context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if m.closed.Load() {
+		return false, ErrClosed
+	}
+	if ttl <= 0 {
+		return false, fmt.Errorf("cache: add %q: ttl %v is not positive", key, ttl)
+	}
+	if size := entrySize(key, value); size > m.maxBytes {
+		return false, fmt.Errorf("cache: add %q: entry of %d bytes exceeds the per-shard memory bound of %d bytes", key, size, m.maxBytes)
+	}
+	v := make([]byte, len(value))
+	copy(v, value)
+	now := m.now().UnixNano()
+	s := m.shardFor(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.m[key]; ok && now < e.expires {
+		return false, nil
+	}
+	s.store(key, entry{value: v, expires: addDuration(now, ttl)}, now, m.maxEntries, m.maxBytes)
+	return true, nil
+}
+
 // Incr adds one to the counter under key and returns the new value. The
 // first increment (or the first after the window ran out) stores 1 with
 // expiry now+window; later increments keep that expiry. The counter is

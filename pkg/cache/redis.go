@@ -103,6 +103,33 @@ func (r *Redis) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// Take returns and deletes the value under key (GETDEL, Redis 6.2+).
+func (r *Redis) Take(ctx context.Context, key string) ([]byte, error) {
+	v, err := r.client.GetDel(ctx, r.key(key)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrMiss
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cache: redis take %q: %w", key, err)
+	}
+	return v, nil
+}
+
+// Add stores value under key for ttl if the key is absent (SET NX PX).
+func (r *Redis) Add(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if ttl <= 0 {
+		return false, fmt.Errorf("cache: add %q: ttl %v is not positive", key, ttl)
+	}
+	err := r.client.Do(ctx, "set", r.key(key), value, "nx", "px", millis(ttl)).Err()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("cache: redis add %q: %w", key, err)
+	}
+	return true, nil
+}
+
 // Incr atomically increments the counter under key; the increment that
 // creates the counter also gives it a TTL of window (see incrScript).
 func (r *Redis) Incr(ctx context.Context, key string, window time.Duration) (int64, error) {

@@ -73,6 +73,12 @@ func Run(t *testing.T, newInstance Factory) {
 		{"GetReturnsCopy", testGetReturnsCopy},
 		{"Ping", testPing},
 		{"KeyIsolation", testKeyIsolation},
+		{"TakeOnce", testTakeOnce},
+		{"TakeConcurrent", testTakeConcurrent},
+		{"TakeExpired", testTakeExpired},
+		{"AddIfAbsent", testAddIfAbsent},
+		{"AddConcurrent", testAddConcurrent},
+		{"AddAfterExpiry", testAddAfterExpiry},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -385,4 +391,111 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+}
+
+func testTakeOnce(t *testing.T, in Instance) {
+	c := in.Cache
+	mustSet(t, c, "code", []byte("grant"), longTTL)
+	got, err := c.Take(ctx(t), "code")
+	if err != nil || string(got) != "grant" {
+		t.Fatalf("Take = %q, %v; want grant", got, err)
+	}
+	if got, err := c.Take(ctx(t), "code"); !errors.Is(err, cache.ErrMiss) {
+		t.Fatalf("second Take = %q, %v; want ErrMiss", got, err)
+	}
+	mustMiss(t, c, "code")
+	if _, err := c.Take(ctx(t), "never"); !errors.Is(err, cache.ErrMiss) {
+		t.Fatalf("Take(absent) = %v; want ErrMiss", err)
+	}
+}
+
+func testTakeConcurrent(t *testing.T, in Instance) {
+	c := in.Cache
+	mustSet(t, c, "once", []byte("v"), longTTL)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.Take(ctx(t), "once")
+			if err == nil {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			} else if !errors.Is(err, cache.ErrMiss) {
+				t.Errorf("Take: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d concurrent Takes got the value; want exactly 1", wins)
+	}
+}
+
+func testTakeExpired(t *testing.T, in Instance) {
+	c := in.Cache
+	mustSet(t, c, "short", []byte("v"), ShortTTL)
+	in.Advance(ShortTTL + 50*time.Millisecond)
+	eventuallyMiss(t, c, "short")
+	if _, err := c.Take(ctx(t), "short"); !errors.Is(err, cache.ErrMiss) {
+		t.Fatalf("Take(expired) = %v; want ErrMiss", err)
+	}
+}
+
+func testAddIfAbsent(t *testing.T, in Instance) {
+	c := in.Cache
+	ok, err := c.Add(ctx(t), "jti", []byte("1"), longTTL)
+	if err != nil || !ok {
+		t.Fatalf("first Add = %v, %v; want true", ok, err)
+	}
+	ok, err = c.Add(ctx(t), "jti", []byte("2"), longTTL)
+	if err != nil || ok {
+		t.Fatalf("second Add = %v, %v; want false", ok, err)
+	}
+	mustGet(t, c, "jti", []byte("1"))
+	if _, err := c.Add(ctx(t), "bad", []byte("1"), 0); err == nil {
+		t.Fatal("Add with zero ttl succeeded")
+	}
+}
+
+func testAddConcurrent(t *testing.T, in Instance) {
+	c := in.Cache
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := c.Add(ctx(t), "race", []byte(fmt.Sprint(i)), longTTL)
+			if err != nil {
+				t.Errorf("Add: %v", err)
+			}
+			if ok {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d concurrent Adds won; want exactly 1", wins)
+	}
+}
+
+func testAddAfterExpiry(t *testing.T, in Instance) {
+	c := in.Cache
+	if ok, err := c.Add(ctx(t), "k", []byte("1"), ShortTTL); err != nil || !ok {
+		t.Fatalf("Add = %v, %v", ok, err)
+	}
+	in.Advance(ShortTTL + 50*time.Millisecond)
+	eventuallyMiss(t, c, "k")
+	if ok, err := c.Add(ctx(t), "k", []byte("2"), longTTL); err != nil || !ok {
+		t.Fatalf("Add after expiry = %v, %v; want true", ok, err)
+	}
+	mustGet(t, c, "k", []byte("2"))
 }
