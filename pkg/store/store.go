@@ -1,6 +1,7 @@
 // Package store keeps Yagona's durable state: people, organizations,
-// enrollments, certificates and their status, CRL numbers and the audit
-// trail.
+// enrollments, certificates and their status, CRL numbers, the audit
+// trail, and the identity provider's clients, refresh-token families,
+// signing keys and consents.
 //
 // One SQL code path (database/sql) runs on two databases: SQLite through the
 // pure-Go modernc.org/sqlite driver (the embedded default, a file in the data
@@ -28,6 +29,9 @@ var (
 	// ErrAlreadyExists means a record with the same key exists (a duplicate
 	// PINFL, TIN, enrollment id or certificate serial).
 	ErrAlreadyExists = errors.New("store: already exists")
+	// ErrReused means a refresh token was presented after it had been
+	// rotated: its family has been revoked.
+	ErrReused = errors.New("store: refresh token reused")
 	// ErrConflict means the record exists but is not in a state that allows
 	// the change: an enrollment already used, locked or expired, or a
 	// certificate status transition that is not allowed.
@@ -208,6 +212,8 @@ type Store interface {
 	// pass over an event whose transaction commits late: use it for
 	// browsing, not as an exporter's cursor.
 	ListAudit(ctx context.Context, afterID int64, limit int) ([]AuditEvent, error)
+
+	OIDC
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -38,6 +38,14 @@ func Run(t *testing.T, newStore Factory, newPeer func(t *testing.T, s store.Stor
 		{"SaveCRLKeepsNewest", testSaveCRL},
 		{"Credentials", testCredentials},
 		{"Audit", testAudit},
+		{"Clients", testClients},
+		{"RefreshRotation", testRefreshRotation},
+		{"RefreshReuseRevokesFamily", testRefreshReuse},
+		{"RefreshConcurrentRotation", testRefreshConcurrent},
+		{"RefreshRevocation", testRefreshRevocation},
+		{"RefreshHousekeeping", testRefreshHousekeeping},
+		{"SigningKeys", testSigningKeys},
+		{"Consents", testConsents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
