@@ -27,6 +27,15 @@ type Operators interface {
 	Authenticate(ctx context.Context, token string) (id string, err error)
 }
 
+// Tokens authenticates OAuth access tokens from the identity provider
+// (officers who logged in with their own certificates, services with
+// client credentials). It returns who acts, or an error wrapping
+// operator.ErrInvalid for a token that is not acceptable (wrong, expired,
+// revoked, or without the officer scope).
+type Tokens interface {
+	AuthenticateRequest(r *http.Request, token string) (id string, err error)
+}
+
 // Limiter is the ephemeral state the API needs for rate limits; pkg/cache
 // satisfies it.
 type Limiter interface {
@@ -39,6 +48,7 @@ type Limiter interface {
 type Config struct {
 	Authority *ca.Authority
 	Operators Operators
+	Tokens    Tokens // nil: only operator tokens
 	Limiter   Limiter
 	Roots     []*x509.Certificate // trust anchors served at /pki/roots.pem
 	OCSP      http.Handler        // the responder, mounted at /ocsp

@@ -39,14 +39,20 @@ func (s *Server) admin(next http.HandlerFunc) http.HandlerFunc {
 			problem(w, http.StatusUnauthorized, "unauthorized", "an operator bearer token is required")
 			return
 		}
-		id, err := s.cfg.Operators.Authenticate(r.Context(), tok)
+		var id string
+		var err error
+		if s.cfg.Tokens != nil && !operator.IsToken(tok) {
+			id, err = s.cfg.Tokens.AuthenticateRequest(r, tok)
+		} else {
+			id, err = s.cfg.Operators.Authenticate(r.Context(), tok)
+		}
 		if err != nil && !errors.Is(err, operator.ErrInvalid) {
 			writeError(w, r, s.log, &ca.Error{Kind: ca.KindUnavailable, Code: "unavailable", Message: "cannot check the token now", Err: err})
 			return
 		}
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="yagona", error="invalid_token"`)
-			problem(w, http.StatusUnauthorized, "unauthorized", "operator token is not valid")
+			problem(w, http.StatusUnauthorized, "unauthorized", "the token is not valid for the officer API")
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, ca.Actor{Admin: true, ID: id})))

@@ -26,6 +26,7 @@ import (
 	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/ca/api"
 	"github.com/yagona/yagona/ca/responder"
+	"github.com/yagona/yagona/idp"
 	"github.com/yagona/yagona/pkg/cache"
 	"github.com/yagona/yagona/pkg/kms"
 	"github.com/yagona/yagona/pkg/operator"
@@ -48,6 +49,7 @@ type app struct {
 	tlsSC    ca.SystemCert
 	hier     *ca.Hierarchy
 	registry *prometheus.Registry
+	idp      *idp.Provider
 }
 
 // keyStore adapts pkg/kms to ca.KeyStore.
@@ -63,24 +65,31 @@ func (k keyStore) Exists(uri string) (bool, error) { return kms.Exists(uri, k.op
 // file; in development (generate_passphrase) a missing file is created
 // with a random passphrase, and the log says so.
 func passphrase(cfg *Config, log *slog.Logger) ([]byte, error) {
-	if cfg.Keys.PassphraseEnv != "" {
-		if v := os.Getenv(cfg.Keys.PassphraseEnv); v != "" {
+	return loadSecret(cfg, log, "keys: passphrase", cfg.Keys.PassphraseEnv, cfg.Keys.PassphraseFile, cfg.Keys.GeneratePassphrase)
+}
+
+// loadSecret reads a secret from the environment variable env, else from
+// file (relative to the data directory); with generate, a missing file is
+// created with 256 random bits and the log says so.
+func loadSecret(cfg *Config, log *slog.Logger, what, env, file string, generate bool) ([]byte, error) {
+	if env != "" {
+		if v := os.Getenv(env); v != "" {
 			return []byte(v), nil
 		}
-		if cfg.Keys.PassphraseFile == "" {
-			return nil, fmt.Errorf("keys: environment variable %s is empty", cfg.Keys.PassphraseEnv)
+		if file == "" {
+			return nil, fmt.Errorf("%s: environment variable %s is empty", what, env)
 		}
 	}
-	path := cfg.dataPath(cfg.Keys.PassphraseFile)
+	path := cfg.dataPath(file)
 	b, err := os.ReadFile(path)
 	if err == nil {
 		if p := strings.TrimSpace(string(b)); p != "" {
 			return []byte(p), nil
 		}
-		return nil, fmt.Errorf("keys: passphrase file %s is empty", path)
+		return nil, fmt.Errorf("%s: file %s is empty", what, path)
 	}
-	if !errors.Is(err, os.ErrNotExist) || !cfg.Keys.GeneratePassphrase {
-		return nil, fmt.Errorf("keys: passphrase: %w", err)
+	if !errors.Is(err, os.ErrNotExist) || !generate {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -91,9 +100,9 @@ func passphrase(cfg *Config, log *slog.Logger) ([]byte, error) {
 		return nil, err
 	}
 	if err := os.WriteFile(path, []byte(p+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("keys: write generated passphrase: %w", err)
+		return nil, fmt.Errorf("%s: write generated secret: %w", what, err)
 	}
-	log.Warn("generated a key passphrase for development; production takes it from the environment", "file", path)
+	log.Warn("generated a secret for development; production takes it from the environment", "secret", what, "file", path)
 	return []byte(p), nil
 }
 
@@ -190,7 +199,10 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	if created {
 		log.Warn("created the administrator credential; its token is in a file only the owner can read", "file", cfg.dataPath("secrets/admin-token"))
 	}
-	a.api = api.New(api.Config{Authority: a.auth, Operators: operator.NewAuthenticator(a.store), Limiter: a.cache,
+	if err := a.newIDP(ctx); err != nil {
+		return nil, err
+	}
+	a.api = api.New(api.Config{Authority: a.auth, Operators: operator.NewAuthenticator(a.store), Tokens: officerTokens{a}, Limiter: a.cache,
 		Roots: []*x509.Certificate{a.hier.Root}, OCSP: a.ocsp, FailuresPerMinute: cfg.CA.FailuresPerMinute,
 		Logger: log, Registerer: a.registry})
 	return a, nil
@@ -262,6 +274,7 @@ func (a *app) handlers() (https, plain http.Handler) {
 	}
 	secure := http.NewServeMux()
 	a.api.RegisterAPI(secure)
+	a.idp.Register(secure)
 	a.api.RegisterPKI(secure)
 	ops(secure)
 	open := http.NewServeMux()

@@ -156,10 +156,15 @@ type apiError struct {
 	Status  int
 	Code    string `json:"error"`
 	Message string `json:"message"`
+	Desc    string `json:"error_description"` // OAuth-style errors of the provider's API
 }
 
 func (e *apiError) Error() string {
-	return fmt.Sprintf("server: %s (%d): %s", e.Code, e.Status, e.Message)
+	msg := e.Message
+	if msg == "" {
+		msg = e.Desc
+	}
+	return fmt.Sprintf("server: %s (%d): %s", e.Code, e.Status, msg)
 }
 
 // do sends a JSON request and decodes a JSON answer into out.

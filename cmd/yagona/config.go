@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -61,6 +62,51 @@ type Config struct {
 		Format string `yaml:"format"`
 	} `yaml:"log"`
 	Profiles map[string]ProfileConfig `yaml:"profiles"`
+	IDP      IDPConfig                `yaml:"idp"`
+}
+
+// IDPConfig configures the OpenID Connect provider (docs/oidc.md). Its
+// issuer is public_url.https.
+type IDPConfig struct {
+	// The HMAC key behind every sub: the same on every replica, never
+	// changed (changing it changes every person's sub). From the
+	// environment variable, else the file; in development
+	// (generate_subject_secret) a missing file is created.
+	SubjectSecretEnv      string        `yaml:"subject_secret_env"`
+	SubjectSecretFile     string        `yaml:"subject_secret_file"`
+	GenerateSubjectSecret bool          `yaml:"generate_subject_secret"`
+	AgentURL              string        `yaml:"agent_url"`
+	TLSLogin              bool          `yaml:"tls_login"`
+	ForwardedCertHeader   string        `yaml:"forwarded_cert_header"`
+	TrustedProxies        []string      `yaml:"trusted_proxies"`
+	AccessTokenTTL        time.Duration `yaml:"access_token_ttl"`
+	IDTokenTTL            time.Duration `yaml:"id_token_ttl"`
+	RefreshTTL            time.Duration `yaml:"refresh_ttl"`
+	SessionTTL            time.Duration `yaml:"session_ttl"`
+	KeyRotation           time.Duration `yaml:"key_rotation"`
+	FailuresPerMinute     int           `yaml:"failures_per_minute"`
+	// LoginPolicies maps certificate policy OIDs to the level of assurance
+	// a login with them reaches; certificates with no listed policy cannot
+	// log in.
+	LoginPolicies map[string]LoginPolicyConfig `yaml:"login_policies"`
+	// MethodCap caps the level per login method (cms, tls, forwarded).
+	MethodCap map[string]string `yaml:"method_cap"`
+	// ExternalAnchors are other CAs whose certificates may log in.
+	ExternalAnchors []ExternalAnchorConfig `yaml:"external_anchors"`
+}
+
+// LoginPolicyConfig is what a login with one certificate policy is worth.
+type LoginPolicyConfig struct {
+	ACR string   `yaml:"acr"`
+	AMR []string `yaml:"amr"`
+}
+
+// ExternalAnchorConfig is another CA trusted for login.
+type ExternalAnchorConfig struct {
+	Name          string   `yaml:"name"`
+	Root          string   `yaml:"root"`          // PEM file
+	Intermediates []string `yaml:"intermediates"` // PEM files
+	FailOpen      bool     `yaml:"fail_open"`
 }
 
 // ProfileConfig is one certificate profile in the configuration.
@@ -152,6 +198,42 @@ func (c *Config) validate() error {
 	}
 	if _, err := c.profiles(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.IDP.SubjectSecretEnv == "" && c.IDP.SubjectSecretFile == "" {
+		bad("idp: subject_secret_env or subject_secret_file is required")
+	}
+	for oid, lp := range c.IDP.LoginPolicies {
+		if _, err := parseOID(oid); err != nil {
+			bad("idp.login_policies: %v", err)
+		}
+		switch lp.ACR {
+		case "low", "substantial", "high":
+		default:
+			bad("idp.login_policies.%s.acr: %q is not low, substantial or high", oid, lp.ACR)
+		}
+	}
+	for m, a := range c.IDP.MethodCap {
+		if m != "cms" && m != "tls" && m != "forwarded" {
+			bad("idp.method_cap: unknown method %q", m)
+		}
+		if a != "low" && a != "substantial" && a != "high" {
+			bad("idp.method_cap.%s: %q is not low, substantial or high", m, a)
+		}
+	}
+	for _, p := range c.IDP.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			bad("idp.trusted_proxies: %q is not a CIDR prefix", p)
+		}
+	}
+	if c.IDP.AgentURL != "" {
+		if u, err := url.Parse(c.IDP.AgentURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("idp.agent_url: %q must be an http(s) URL", c.IDP.AgentURL)
+		}
+	}
+	for i, a := range c.IDP.ExternalAnchors {
+		if a.Name == "" || a.Root == "" {
+			bad("idp.external_anchors[%d]: name and root are required", i)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -63,6 +63,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (string,
 	return c.ID, nil
 }
 
+// IsToken reports whether token has the form of an operator token (it
+// says nothing of its validity), so callers can tell it from an OAuth
+// access token.
+func IsToken(token string) bool { return strings.HasPrefix(token, prefix) }
+
 func split(token string) (id, secret string, ok bool) {
 	if len(token) > 200 || !strings.HasPrefix(token, prefix) {
 		return "", "", false

@@ -72,7 +72,7 @@ type OIDC interface {
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
 	// RotateRefreshToken exchanges the token with hash oldHash for next in
 	// one transaction; next takes the family, client, subject and session
-	// of the old token. ErrNotFound for an unknown hash; ErrConflict (and
+	// of the old token, and its grant when next.Grant is nil. ErrNotFound for an unknown hash; ErrConflict (and
 	// no change) if the family is revoked or the old token expired
 	// (ExpiresAt <= now). If the old token was already used, the family is
 	// revoked at now (committed) and ErrReused returned. Otherwise the old
@@ -227,7 +227,11 @@ func (s *sqlStore) RotateRefreshToken(ctx context.Context, oldHash []byte, next 
 			if n, err := res.RowsAffected(); err != nil {
 				return mapErr(err)
 			} else if n == 1 {
-				_, err := txExec(ctx, tx, st[2], next.Hash, old.FamilyID, next.Grant, micros(next.CreatedAt), micros(next.ExpiresAt))
+				grant := next.Grant
+				if grant == nil {
+					grant = old.Grant
+				}
+				_, err := txExec(ctx, tx, st[2], next.Hash, old.FamilyID, grant, micros(next.CreatedAt), micros(next.ExpiresAt))
 				return err
 			}
 		}

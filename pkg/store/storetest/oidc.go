@@ -77,6 +77,13 @@ func testRefreshRotation(t *testing.T, s store.Store) {
 	if err != nil || n.FamilyID != "fam1" || n.ClientID != "rp1" || n.Subject != "31204900012345" || string(n.Grant) != `{"n":2}` {
 		t.Fatalf("rotated token = %+v, %v", n, err)
 	}
+	third := store.RefreshToken{Hash: hashOf("t2b"), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	if _, err := s.RotateRefreshToken(ctx, hashOf("t2"), third, t0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetRefreshToken(ctx, hashOf("t2b")); string(got.Grant) != `{"n":2}` {
+		t.Fatalf("a nil grant did not carry the old one over: %q", got.Grant)
+	}
 	if o, _ := s.GetRefreshToken(ctx, hashOf("t1")); !o.UsedAt.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("old token UsedAt = %v", o.UsedAt)
 	}
@@ -84,7 +91,7 @@ func testRefreshRotation(t *testing.T, s store.Store) {
 		t.Fatalf("unknown token: %v", err)
 	}
 	// Expired: conflict, nothing changes.
-	if _, err := s.RotateRefreshToken(ctx, hashOf("t2"), refresh("x", "t3", t0.Add(3*time.Hour)), t0.Add(2*time.Hour)); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.RotateRefreshToken(ctx, hashOf("t2b"), refresh("x", "t3", t0.Add(3*time.Hour)), t0.Add(2*time.Hour)); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("expired token: %v", err)
 	}
 	if _, err := s.GetRefreshToken(ctx, hashOf("t3")); !errors.Is(err, store.ErrNotFound) {

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/yagona/yagona/ca"
+	"github.com/yagona/yagona/idp"
+	"github.com/yagona/yagona/pkg/kms"
+	"github.com/yagona/yagona/pkg/operator"
+	"github.com/yagona/yagona/pkg/store"
+)
+
+// oidcKeys gives the provider P-256 keys through pkg/kms.
+type oidcKeys struct{ ks keyStore }
+
+func (k oidcKeys) Create(uri string) (crypto.Signer, error) {
+	return k.ks.Create(uri, string(kms.ECDSAP256))
+}
+func (k oidcKeys) Load(uri string) (crypto.Signer, error) { return k.ks.Load(uri) }
+
+// newIDP wires the OpenID provider: our own CA as the first trust anchor
+// (status read from the store), external anchors from the configuration.
+func (a *app) newIDP(ctx context.Context) error {
+	cfg := a.cfg
+	secret, err := loadSecret(cfg, a.log, "idp: subject secret", cfg.IDP.SubjectSecretEnv, cfg.IDP.SubjectSecretFile, cfg.IDP.GenerateSubjectSecret)
+	if err != nil {
+		return err
+	}
+	anchors := []idp.TrustAnchor{{Name: "yagona", Root: a.hier.Root, Intermediates: []*x509.Certificate{a.hier.Issuing},
+		Status: idp.OwnStatus(a.ownStatus)}}
+	for _, ea := range cfg.IDP.ExternalAnchors {
+		roots, err := readCerts(cfg.dataPath(ea.Root))
+		if err != nil || len(roots) != 1 {
+			return fmt.Errorf("idp.external_anchors %s: root: want one certificate: %v", ea.Name, err)
+		}
+		var inter []*x509.Certificate
+		for _, f := range ea.Intermediates {
+			cs, err := readCerts(cfg.dataPath(f))
+			if err != nil {
+				return fmt.Errorf("idp.external_anchors %s: %w", ea.Name, err)
+			}
+			inter = append(inter, cs...)
+		}
+		// No status source for external CAs yet: they fail closed unless
+		// fail_open is set (docs/login.md).
+		anchors = append(anchors, idp.TrustAnchor{Name: ea.Name, Root: roots[0], Intermediates: inter, FailOpen: ea.FailOpen})
+	}
+	pols := map[string]idp.LoginPolicy{}
+	for oid, lp := range cfg.IDP.LoginPolicies {
+		pols[oid] = idp.LoginPolicy{ACR: lp.ACR, AMR: lp.AMR}
+	}
+	var proxies []netip.Prefix
+	for _, s := range cfg.IDP.TrustedProxies {
+		pr, _ := netip.ParsePrefix(s)
+		proxies = append(proxies, pr)
+	}
+	a.idp, err = idp.New(ctx, idp.Config{
+		Issuer: strings.TrimSuffix(cfg.PublicURL.HTTPS, "/"), Store: a.store, Cache: a.cache, Keys: oidcKeys{a.ks},
+		Certs:  &idp.CertChecker{Anchors: anchors, Policies: pols, MethodCap: cfg.IDP.MethodCap},
+		People: a.store, SubjectSecret: secret, Logger: a.log, Registerer: a.registry, Admin: a.adminAuth,
+		AgentURL: cfg.IDP.AgentURL, TLSLogin: cfg.IDP.TLSLogin, ForwardedCertHeader: cfg.IDP.ForwardedCertHeader,
+		TrustedProxies: proxies, AccessTokenTTL: cfg.IDP.AccessTokenTTL, IDTokenTTL: cfg.IDP.IDTokenTTL,
+		RefreshTTL: cfg.IDP.RefreshTTL, SessionTTL: cfg.IDP.SessionTTL, KeyRotation: cfg.IDP.KeyRotation,
+		FailuresPerMinute: cfg.IDP.FailuresPerMinute,
+	})
+	return err
+}
+
+// ownStatus reads our CA's record of a certificate.
+func (a *app) ownStatus(ctx context.Context, serial *big.Int) (string, error) {
+	c, err := a.store.GetCertificate(ctx, ca.SerialHex(serial))
+	if errors.Is(err, store.ErrNotFound) {
+		return idp.StatusUnknown, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if c.Issuer != "issuing" {
+		return idp.StatusUnknown, nil
+	}
+	switch c.Status {
+	case store.StatusGood:
+		return idp.StatusGood, nil
+	case store.StatusHold:
+		return idp.StatusHold, nil
+	default:
+		return idp.StatusRevoked, nil
+	}
+}
+
+// adminAuth authorizes the provider's admin API: an operator token (the
+// bootstrap credential and those `operator add` makes) or an access token
+// with the scope.
+func (a *app) adminAuth(r *http.Request, scope string) (string, error) {
+	tok := bearerToken(r)
+	if tok == "" {
+		return "", operator.ErrInvalid
+	}
+	if operator.IsToken(tok) {
+		id, err := operator.NewAuthenticator(a.store).Authenticate(r.Context(), tok)
+		if err != nil {
+			return "", err
+		}
+		return "admin:" + id, nil
+	}
+	at, err := a.idp.VerifyAccessToken(r, tok)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", operator.ErrInvalid, err)
+	}
+	if !slices.Contains(at.Scopes, scope) {
+		return "", fmt.Errorf("%w: scope %s missing", operator.ErrInvalid, scope)
+	}
+	return actorOf(at), nil
+}
+
+func actorOf(at *idp.AccessToken) string {
+	if at.PINFL != "" {
+		return "officer:" + at.PINFL
+	}
+	return "client:" + at.ClientID
+}
+
+// officerTokens lets the CA's officer API accept access tokens with the
+// ca:officer (or ca:admin) scope.
+type officerTokens struct{ a *app }
+
+func (o officerTokens) AuthenticateRequest(r *http.Request, tok string) (string, error) {
+	at, err := o.a.idp.VerifyAccessToken(r, tok)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", operator.ErrInvalid, err)
+	}
+	if !slices.Contains(at.Scopes, "ca:officer") && !slices.Contains(at.Scopes, "ca:admin") {
+		return "", fmt.Errorf("%w: the token lacks the ca:officer scope", operator.ErrInvalid)
+	}
+	return actorOf(at), nil
+}
+
+func bearerToken(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+func readCerts(path string) ([]*x509.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []*x509.Certificate
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no certificate", path)
+	}
+	return out, nil
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/zitadel/oidc/v3/pkg/client/rp"
+	httphelper "github.com/zitadel/oidc/v3/pkg/http"
+	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
+	"golang.org/x/oauth2"
+)
+
+// browser is an HTTP client with a cookie jar that trusts the server and
+// does not follow redirects.
+func (s *testServer) browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	tr := s.client.Transport.(*http.Transport).Clone()
+	return &http.Client{Jar: jar, Transport: tr, Timeout: s.client.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// registerClient registers a client with `yagona client add --json` and
+// returns its secret.
+func (s *testServer) registerClient(args ...string) string {
+	s.t.Helper()
+	var out struct {
+		Secret string `json:"client_secret"`
+	}
+	if err := json.Unmarshal([]byte(s.mustCLI(append([]string{"client", "add", "--json"}, args...)...)), &out); err != nil {
+		s.t.Fatal(err)
+	}
+	return out.Secret
+}
+
+// opensslLogin follows an authorization URL through the certificate login,
+// with `openssl cms -sign` making the signature over the challenge, and
+// returns the redirect to the client.
+func (s *testServer) opensslLogin(br *http.Client, dir, authURL string) string {
+	t := s.t
+	t.Helper()
+	resp, err := br.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, "/login?request=") {
+		t.Fatalf("authorize: %d %q", resp.StatusCode, loc)
+	}
+	id := strings.TrimPrefix(loc, "/login?request=")
+	var ch struct {
+		ToSign    string `json:"to_sign"`
+		ExpiresIn int    `json:"expires_in"`
+	}
+	s.postJSON(br, "/login/challenge", map[string]string{"request": id}, &ch, http.StatusOK)
+	if ch.ExpiresIn <= 0 || ch.ExpiresIn > 120 || !strings.Contains(ch.ToSign, "origin: "+s.https+"\n") {
+		t.Fatalf("challenge: %+v", ch)
+	}
+	write(t, dir, "to_sign.txt", ch.ToSign)
+	mustOpenSSL(t, dir, "cms", "-sign", "-binary", "-nodetach", "-in", "to_sign.txt", "-signer", "leaf.pem", "-inkey", "key.pem",
+		"-certfile", "issuing.pem", "-outform", "DER", "-out", "sig.der")
+	der, err := os.ReadFile(filepath.Join(dir, "sig.der"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done struct {
+		Redirect string `json:"redirect"`
+	}
+	s.postJSON(br, "/login/certificate", map[string]string{"request": id, "signature": base64.StdEncoding.EncodeToString(der)}, &done, http.StatusOK)
+	return done.Redirect
+}
+
+func (s *testServer) postJSON(c *http.Client, path string, in, out any, want int) {
+	s.t.Helper()
+	b, _ := json.Marshal(in)
+	req, _ := http.NewRequest(http.MethodPost, s.https+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		s.t.Fatalf("POST %s: %d %s", path, resp.StatusCode, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// TestOIDCGoClient: coreos/go-oidc with x/oauth2 completes code+PKCE,
+// verifies the ID token, reads userinfo and refreshes; OpenSSL makes the
+// login signature.
+func TestOIDCGoClient(t *testing.T) {
+	needOpenSSL(t)
+	s := startServer(t, nil)
+	dir := t.TempDir()
+	s.enrollWithOpenSSL(dir, "31204900012345", "citizen", nil)
+	secret := s.registerClient("--id", "gov-service", "--name", "Davlat xizmati", "--redirect-uri", "https://service.example/callback",
+		"--scope", "openid", "--scope", "profile", "--scope", "pinfl")
+	ctx := oidc.ClientContext(context.Background(), s.client)
+	provider, err := oidc.NewProvider(ctx, s.https)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := oauth2.Config{ClientID: "gov-service", ClientSecret: secret, Endpoint: provider.Endpoint(),
+		RedirectURL: "https://service.example/callback", Scopes: []string{oidc.ScopeOpenID, "profile", "pinfl"}}
+	verifier := oauth2.GenerateVerifier()
+	nonce := rand.Text()
+	authURL := conf.AuthCodeURL("state-42", oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce))
+	redirect := s.opensslLogin(s.browser(), dir, authURL)
+	ru, _ := url.Parse(redirect)
+	if ru.Query().Get("state") != "state-42" || ru.Query().Get("iss") != s.https {
+		t.Fatalf("redirect %q lacks state or iss", redirect)
+	}
+	tok, err := conf.Exchange(ctx, ru.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := provider.Verifier(&oidc.Config{ClientID: "gov-service"}).Verify(ctx, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cl struct {
+		Nonce string `json:"nonce"`
+		PINFL string `json:"pinfl"`
+		ACR   string `json:"acr"`
+		Name  string `json:"name"`
+		Birth string `json:"birthdate"`
+	}
+	if err := idt.Claims(&cl); err != nil {
+		t.Fatal(err)
+	}
+	if cl.Nonce != nonce || cl.PINFL != "31204900012345" || cl.ACR != "substantial" || cl.Birth != "1990-04-12" {
+		t.Fatalf("ID token claims: %+v", cl)
+	}
+	ui, err := provider.UserInfo(ctx, conf.TokenSource(ctx, tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ui.Subject != idt.Subject {
+		t.Fatalf("userinfo sub %q, ID token sub %q", ui.Subject, idt.Subject)
+	}
+	// Refresh: a new access token and a rotated refresh token.
+	fresh, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.AccessToken == tok.AccessToken || fresh.RefreshToken == tok.RefreshToken || fresh.RefreshToken == "" {
+		t.Fatal("refresh did not rotate")
+	}
+}
+
+// TestOIDCZitadelRP: zitadel/oidc's relying party runs the whole flow as a
+// web application (its own PKCE and state cookies), verifies the ID token
+// and fetches userinfo, then refreshes.
+func TestOIDCZitadelRP(t *testing.T) {
+	needOpenSSL(t)
+	s := startServer(t, nil)
+	dir := t.TempDir()
+	s.enrollWithOpenSSL(dir, "31204900012345", "citizen", nil)
+	rpSrv := httptest.NewUnstartedServer(nil)
+	callback := "http://" + rpSrv.Listener.Addr().String() + "/callback"
+	secret := s.registerClient("--id", "zitadel-rp", "--name", "Zitadel RP", "--redirect-uri", callback,
+		"--scope", "openid", "--scope", "profile", "--scope", "pinfl")
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	cookies := httphelper.NewCookieHandler(key, key, httphelper.WithUnsecure())
+	relying, err := rp.NewRelyingPartyOIDC(context.Background(), s.https, "zitadel-rp", secret, callback, []string{"openid", "profile", "pinfl"},
+		rp.WithPKCE(cookies), rp.WithHTTPClient(s.client), rp.WithCookieHandler(cookies))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		PINFL   string
+		Refresh string
+		Subject string
+	}
+	results := make(chan result, 1)
+	mux := http.NewServeMux()
+	mux.Handle("/login", rp.AuthURLHandler(func() string { return "zstate" }, relying))
+	mux.Handle("/callback", rp.CodeExchangeHandler(rp.UserinfoCallback(func(w http.ResponseWriter, r *http.Request,
+		tokens *zoidc.Tokens[*zoidc.IDTokenClaims], state string, _ rp.RelyingParty, info *zoidc.UserInfo) {
+		pinfl, _ := info.Claims["pinfl"].(string)
+		results <- result{PINFL: pinfl, Refresh: tokens.RefreshToken, Subject: tokens.IDTokenClaims.Subject}
+		_, _ = w.Write([]byte("ok"))
+	}), relying))
+	rpSrv.Config.Handler = mux
+	rpSrv.Start()
+	defer rpSrv.Close()
+
+	br := s.browser()
+	resp, err := br.Get(rpSrv.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	redirect := s.opensslLogin(br, dir, resp.Header.Get("Location"))
+	resp, err = br.Get(redirect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("zitadel callback: %d %s", resp.StatusCode, body)
+	}
+	res := <-results
+	if res.PINFL != "31204900012345" || res.Subject == "" || res.Refresh == "" {
+		t.Fatalf("zitadel result: %+v", res)
+	}
+	if _, err := rp.RefreshTokens[*zoidc.IDTokenClaims](context.Background(), relying, res.Refresh, "", ""); err != nil {
+		t.Fatalf("zitadel refresh: %v", err)
+	}
+}

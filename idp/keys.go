@@ -1,0 +1,303 @@
+package idp
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/yagona/yagona/pkg/store"
+)
+
+// KeyStore creates and loads token-signing keys (pkg/kms behind it).
+type KeyStore interface {
+	// Create makes a new ECDSA P-256 key under uri.
+	Create(uri string) (crypto.Signer, error)
+	// Load returns the key under uri.
+	Load(uri string) (crypto.Signer, error)
+}
+
+// tokenAlg is the JWS algorithm of every token the provider signs.
+const tokenAlg = jose.ES256
+
+// keyRing is the provider's set of signing keys as the store lists them,
+// reloaded at most every keyReload, so replicas agree within that time.
+//
+// Rotation (rotateKeys): when the newest key is older than the rotation
+// period, a next key is created and published at once but signs only
+// from publishLead later, so relying parties that cache the JWKS see it
+// before any token carries its kid. A key stops being published
+// (RetireAt) once the key after it has signed for longer than the longest
+// token lifetime, so every token it signed can still be verified.
+type keyRing struct {
+	mu       sync.Mutex
+	keys     []*ringKey // ordered by ActiveAt
+	loadedAt time.Time
+}
+
+type ringKey struct {
+	rec    store.SigningKey
+	pub    *ecdsa.PublicKey
+	jwk    jose.JSONWebKey
+	signer crypto.Signer // loaded on first use
+}
+
+const keyReload = time.Minute
+
+func (p *Provider) ringKeys(ctx context.Context, force bool) ([]*ringKey, error) {
+	p.ring.mu.Lock()
+	defer p.ring.mu.Unlock()
+	now := p.now()
+	if !force && p.ring.keys != nil && now.Sub(p.ring.loadedAt) < keyReload && now.After(p.ring.loadedAt) {
+		return p.ring.keys, nil
+	}
+	recs, err := p.st.ListSigningKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	old := map[string]*ringKey{}
+	for _, k := range p.ring.keys {
+		old[k.rec.ID] = k
+	}
+	keys := make([]*ringKey, 0, len(recs))
+	for _, rec := range recs {
+		if k, ok := old[rec.ID]; ok {
+			k.rec = rec
+			keys = append(keys, k)
+			continue
+		}
+		pub, err := x509.ParsePKIXPublicKey(rec.Public)
+		if err != nil {
+			return nil, fmt.Errorf("signing key %s: %w", rec.ID, err)
+		}
+		ec, ok := pub.(*ecdsa.PublicKey)
+		if !ok {
+			return nil, fmt.Errorf("signing key %s: not ECDSA", rec.ID)
+		}
+		keys = append(keys, &ringKey{rec: rec, pub: ec,
+			jwk: jose.JSONWebKey{Key: ec, KeyID: rec.ID, Algorithm: rec.Algorithm, Use: "sig"}})
+	}
+	p.ring.keys, p.ring.loadedAt = keys, now
+	return keys, nil
+}
+
+// rotateKeys creates the first key, the next key when rotation is due,
+// and retires keys no token can need. It is safe to run on every start and
+// periodically.
+func (p *Provider) rotateKeys(ctx context.Context) error {
+	keys, err := p.ringKeys(ctx, true)
+	if err != nil {
+		return err
+	}
+	now := p.now()
+	changed := false
+	if len(keys) == 0 {
+		if err := p.createKey(ctx, now); err != nil {
+			return err
+		}
+		changed = true
+	} else if newest := keys[len(keys)-1]; !newest.rec.ActiveAt.After(now) && now.Sub(newest.rec.ActiveAt) >= p.cfg.KeyRotation {
+		if err := p.createKey(ctx, now.Add(p.cfg.KeyPublishLead)); err != nil {
+			return err
+		}
+		changed = true
+	}
+	for i := 0; i+1 < len(keys); i++ {
+		next := keys[i+1]
+		if keys[i].rec.RetireAt.IsZero() && !next.rec.ActiveAt.After(now) {
+			at := next.rec.ActiveAt.Add(p.maxTokenTTL() + 5*time.Minute)
+			if err := p.st.RetireSigningKey(ctx, keys[i].rec.ID, at); err != nil {
+				return err
+			}
+			changed = true
+		}
+	}
+	if changed {
+		_, err = p.ringKeys(ctx, true)
+	}
+	return err
+}
+
+func (p *Provider) maxTokenTTL() time.Duration {
+	return max(p.cfg.AccessTokenTTL, p.cfg.IDTokenTTL)
+}
+
+func (p *Provider) createKey(ctx context.Context, activeAt time.Time) error {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	kid := base64.RawURLEncoding.EncodeToString(b)
+	uri := "file:keys/oidc-" + kid + ".key"
+	if p.cfg.KeyURIPrefix != "" {
+		uri = p.cfg.KeyURIPrefix + kid
+	}
+	signer, err := p.cfg.Keys.Create(uri)
+	if err != nil {
+		return fmt.Errorf("token signing key: %w", err)
+	}
+	spki, err := x509.MarshalPKIXPublicKey(signer.Public())
+	if err != nil {
+		return err
+	}
+	rec := store.SigningKey{ID: kid, Algorithm: string(tokenAlg), KeyURI: uri, Public: spki, CreatedAt: p.now(), ActiveAt: activeAt}
+	if err := p.st.CreateSigningKey(ctx, rec); err != nil {
+		return err
+	}
+	p.log.InfoContext(ctx, "token signing key created", "kid", kid, "active_at", activeAt)
+	return nil
+}
+
+// signingKey returns the key that signs now: the newest whose ActiveAt
+// has passed.
+func (p *Provider) signingKey(ctx context.Context) (*ringKey, crypto.Signer, error) {
+	keys, err := p.ringKeys(ctx, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := p.now()
+	for i := len(keys) - 1; i >= 0; i-- {
+		k := keys[i]
+		if k.rec.ActiveAt.After(now) || (!k.rec.RetireAt.IsZero() && !k.rec.RetireAt.After(now)) {
+			continue
+		}
+		p.ring.mu.Lock()
+		s := k.signer
+		p.ring.mu.Unlock()
+		if s == nil {
+			if s, err = p.cfg.Keys.Load(k.rec.KeyURI); err != nil {
+				return nil, nil, fmt.Errorf("token signing key %s: %w", k.rec.ID, err)
+			}
+			p.ring.mu.Lock()
+			k.signer = s
+			p.ring.mu.Unlock()
+		}
+		return k, s, nil
+	}
+	return nil, nil, errors.New("no active token signing key")
+}
+
+// published returns the keys in the JWKS: not retired.
+func (p *Provider) published(ctx context.Context) ([]*ringKey, error) {
+	keys, err := p.ringKeys(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	now := p.now()
+	out := make([]*ringKey, 0, len(keys))
+	for _, k := range keys {
+		if k.rec.RetireAt.IsZero() || k.rec.RetireAt.After(now) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// jwks is the public JWK Set.
+func (p *Provider) jwks(ctx context.Context) (*jose.JSONWebKeySet, error) {
+	keys, err := p.published(ctx)
+	if err != nil {
+		return nil, err
+	}
+	set := &jose.JSONWebKeySet{}
+	for _, k := range keys {
+		set.Keys = append(set.Keys, k.jwk)
+	}
+	return set, nil
+}
+
+// opaque adapts a crypto.Signer (a pkg/kms key, possibly on an HSM) to
+// go-jose: it hashes the signing input and turns the ASN.1 ECDSA signature
+// into JWS's fixed-width r||s.
+type opaque struct {
+	k *ringKey
+	s crypto.Signer
+}
+
+func (o opaque) Public() *jose.JSONWebKey        { j := o.k.jwk; return &j }
+func (o opaque) Algs() []jose.SignatureAlgorithm { return []jose.SignatureAlgorithm{tokenAlg} }
+func (o opaque) SignPayload(payload []byte, alg jose.SignatureAlgorithm) ([]byte, error) {
+	if alg != tokenAlg {
+		return nil, fmt.Errorf("unsupported algorithm %s", alg)
+	}
+	d := sha256.Sum256(payload)
+	der, err := o.s.Sign(rand.Reader, d[:], crypto.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	var r, s big.Int
+	in := cryptobyte.String(der)
+	var seq cryptobyte.String
+	if !in.ReadASN1(&seq, asn1.SEQUENCE) || !in.Empty() || !seq.ReadASN1Integer(&r) || !seq.ReadASN1Integer(&s) || !seq.Empty() {
+		return nil, errors.New("malformed ECDSA signature from key")
+	}
+	out := make([]byte, 64)
+	r.FillBytes(out[:32])
+	s.FillBytes(out[32:])
+	return out, nil
+}
+
+// signJWT signs claims as a compact JWS with the current key and the
+// given typ header.
+func (p *Provider) signJWT(ctx context.Context, typ string, claims any) (string, error) {
+	k, s, err := p.signingKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader(jose.HeaderKey("kid"), k.rec.ID)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: tokenAlg, Key: opaque{k, s}}, opts)
+	if err != nil {
+		return "", err
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return jws.CompactSerialize()
+}
+
+// verifyJWT checks a token the provider signed (any published key) and
+// its typ header, and returns the payload. Time claims are the caller's.
+func (p *Provider) verifyJWT(ctx context.Context, token, typ string) ([]byte, error) {
+	if len(token) > maxTokenSize {
+		return nil, errors.New("token too large")
+	}
+	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{tokenAlg})
+	if err != nil {
+		return nil, err
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, errors.New("one signature expected")
+	}
+	h := jws.Signatures[0].Protected
+	if t, _ := h.ExtraHeaders[jose.HeaderType].(string); t != typ {
+		return nil, fmt.Errorf("typ %q, want %q", t, typ)
+	}
+	keys, err := p.published(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if k.rec.ID == h.KeyID {
+			return jws.Verify(k.pub)
+		}
+	}
+	return nil, errors.New("unknown key id")
+}
+
+const maxTokenSize = 16 << 10

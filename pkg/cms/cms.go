@@ -1,0 +1,415 @@
+// Package cms signs and verifies CMS SignedData (RFC 5652).
+//
+// Verify proves one thing: each signer's certificate key signed these
+// bytes. It does not validate the certificate (chain, validity, status,
+// key usage, policy): that is the caller's, with the certificates Verify
+// returns as untrusted intermediates. It checks that the input is DER (no
+// indefinite lengths, no constructed strings, nothing after the
+// ContentInfo), at most MaxSize bytes, SignedData with at least one
+// signer; and for every signer, over exactly the bytes signed (the
+// content, or the DER of the signed attributes as a SET, RFC 5652 §5.4),
+// that one content-type attribute equals the encapsulated content type,
+// one message-digest attribute matches the content, and the signature
+// verifies. SHA-1 is refused. Verification is ours, not
+// github.com/digitorus/pkcs7's: the library re-encodes the attributes
+// before verifying, skips the content-type check, and refuses a signature
+// whose claimed signing time falls outside the certificate's validity,
+// which is a validation policy question, not a cryptographic one.
+//
+// Sign makes SignedData with the CAdES baseline signed attributes
+// content-type, message-digest, signing-time and ESS
+// signing-certificate-v2 (RFC 5035), with SHA-256 (SHA-384 for P-384
+// keys), the signer's certificate and chain included.
+package cms
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/digitorus/pkcs7"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// Errors Verify and Sign wrap.
+var (
+	ErrMalformed   = errors.New("cms: malformed")
+	ErrSignature   = errors.New("cms: signature does not verify")
+	ErrUnsupported = errors.New("cms: unsupported algorithm")
+)
+
+// MaxSize is the largest SignedData Verify accepts.
+const MaxSize = 1 << 20
+
+// OIDs of the attributes and content types used here.
+var (
+	oidData                 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
+	oidSignedData           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
+	oidContentType          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
+	oidSigningTime          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
+	oidSigningCertificateV2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47}
+	oidSHA1                 = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
+	oidSHA256               = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
+	oidSHA384               = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
+	oidSHA512               = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
+)
+
+// Signer is one verified SignerInfo.
+type Signer struct {
+	Certificate     *x509.Certificate // found among the SignedData certificates by issuer and serial
+	SigningTime     time.Time         // the signingTime attribute: claimed by the signer, never proof
+	DigestAlgorithm string            // "SHA-256", "SHA-384", "SHA-512"
+}
+
+// Signed is verified SignedData.
+type Signed struct {
+	Content      []byte              // the encapsulated content, or the detached content given
+	Detached     bool                // the SignedData carried no content
+	Signers      []Signer            // every SignerInfo, each verified
+	Certificates []*x509.Certificate // every certificate carried (untrusted)
+}
+
+type contentInfo struct {
+	ContentType asn1.ObjectIdentifier
+	Content     asn1.RawValue `asn1:"explicit,tag:0"`
+}
+
+type encapInfo struct {
+	EContentType asn1.ObjectIdentifier
+	EContent     asn1.RawValue `asn1:"optional,explicit,tag:0"`
+}
+
+type signedDataHead struct {
+	Version          int
+	DigestAlgorithms asn1.RawValue
+	Encap            encapInfo
+	Certificates     asn1.RawValue `asn1:"optional,tag:0"`
+	CRLs             asn1.RawValue `asn1:"optional,tag:1"`
+	SignerInfos      asn1.RawValue
+}
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
+}
+
+// Verify parses DER SignedData and verifies every signer. With detached
+// nil the content must be encapsulated; otherwise the SignedData must
+// carry none and detached is the content.
+func Verify(der []byte, detached []byte) (*Signed, error) {
+	if len(der) == 0 || len(der) > MaxSize {
+		return nil, malformed("empty or larger than %d bytes", MaxSize)
+	}
+	if err := checkDER(der, 0); err != nil {
+		return nil, malformed("not DER: %v", err)
+	}
+	var ci contentInfo
+	if rest, err := asn1.Unmarshal(der, &ci); err != nil || len(rest) != 0 {
+		return nil, malformed("not a ContentInfo")
+	}
+	if !ci.ContentType.Equal(oidSignedData) {
+		return nil, malformed("content type %v is not SignedData", ci.ContentType)
+	}
+	var head signedDataHead
+	if rest, err := asn1.Unmarshal(ci.Content.Bytes, &head); err != nil || len(rest) != 0 {
+		return nil, malformed("not SignedData")
+	}
+	hasContent := len(head.Encap.EContent.FullBytes) > 0
+	out := &Signed{Detached: detached != nil}
+	switch {
+	case detached == nil && !hasContent:
+		return nil, malformed("no encapsulated content and no detached content given")
+	case detached != nil && hasContent:
+		return nil, malformed("encapsulated content where detached content was expected")
+	case hasContent:
+		if rest, err := asn1.Unmarshal(head.Encap.EContent.Bytes, &out.Content); err != nil || len(rest) != 0 {
+			return nil, malformed("eContent is not an OCTET STRING")
+		}
+	default:
+		out.Content = detached
+	}
+	if len(head.Certificates.Bytes) > 0 {
+		certs, err := x509.ParseCertificates(head.Certificates.Bytes)
+		if err != nil {
+			return nil, malformed("certificates: %v", err)
+		}
+		out.Certificates = certs
+	}
+	var infos []signerInfo
+	if rest, err := asn1.UnmarshalWithParams(head.SignerInfos.FullBytes, &infos, "set"); err != nil || len(rest) != 0 {
+		return nil, malformed("signerInfos")
+	}
+	if len(infos) == 0 {
+		return nil, malformed("no signers")
+	}
+	for i := range infos {
+		s, err := verifySigner(&infos[i], out, head.Encap.EContentType)
+		if err != nil {
+			return nil, fmt.Errorf("signer %d: %w", i, err)
+		}
+		out.Signers = append(out.Signers, s)
+	}
+	return out, nil
+}
+
+type signerInfo struct {
+	Version            int
+	SID                asn1.RawValue
+	DigestAlgorithm    pkix.AlgorithmIdentifier
+	SignedAttrs        asn1.RawValue `asn1:"optional,tag:0"`
+	SignatureAlgorithm pkix.AlgorithmIdentifier
+	Signature          []byte
+	UnsignedAttrs      asn1.RawValue `asn1:"optional,tag:1"`
+}
+
+type issuerAndSerial struct {
+	Issuer asn1.RawValue
+	Serial *big.Int
+}
+
+type attribute struct {
+	Type   asn1.ObjectIdentifier
+	Values []asn1.RawValue `asn1:"set"`
+}
+
+var (
+	oidMessageDigest   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
+	oidECPublicKey     = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
+	oidECDSAWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
+	oidECDSAWithSHA384 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
+	oidECDSAWithSHA512 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
+	oidRSA             = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
+	oidRSAWithSHA256   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
+	oidRSAWithSHA384   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 12}
+	oidRSAWithSHA512   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 13}
+	oidEd25519         = asn1.ObjectIdentifier{1, 3, 101, 112}
+)
+
+// verifySigner checks one SignerInfo over exactly the bytes it signed:
+// the content, or the DER of its signed attributes with the SET tag
+// (RFC 5652 §5.4), which must hold one content-type equal to the
+// encapsulated type and one message digest of the content.
+func verifySigner(si *signerInfo, sd *Signed, eContentType asn1.ObjectIdentifier) (Signer, error) {
+	var s Signer
+	var h crypto.Hash
+	switch {
+	case si.DigestAlgorithm.Algorithm.Equal(oidSHA256):
+		s.DigestAlgorithm, h = "SHA-256", crypto.SHA256
+	case si.DigestAlgorithm.Algorithm.Equal(oidSHA384):
+		s.DigestAlgorithm, h = "SHA-384", crypto.SHA384
+	case si.DigestAlgorithm.Algorithm.Equal(oidSHA512):
+		s.DigestAlgorithm, h = "SHA-512", crypto.SHA512
+	case si.DigestAlgorithm.Algorithm.Equal(oidSHA1):
+		return s, fmt.Errorf("%w: SHA-1", ErrUnsupported)
+	default:
+		return s, fmt.Errorf("%w: digest %v", ErrUnsupported, si.DigestAlgorithm.Algorithm)
+	}
+	s.Certificate = findSigner(si.SID, sd.Certificates)
+	if s.Certificate == nil {
+		return s, malformed("the signer's certificate is not in the SignedData")
+	}
+	alg, err := signatureAlgorithm(si.SignatureAlgorithm.Algorithm, h)
+	if err != nil {
+		return s, err
+	}
+	signed := sd.Content
+	if len(si.SignedAttrs.FullBytes) > 0 {
+		signed = append([]byte{0x31}, si.SignedAttrs.FullBytes[1:]...)
+		var attrs []attribute
+		if rest, err := asn1.UnmarshalWithParams(signed, &attrs, "set"); err != nil || len(rest) != 0 || len(attrs) == 0 {
+			return s, malformed("signed attributes")
+		}
+		var ct asn1.ObjectIdentifier
+		var md []byte
+		nct, nmd := 0, 0
+		for _, a := range attrs {
+			switch {
+			case a.Type.Equal(oidContentType):
+				nct++
+				if len(a.Values) != 1 {
+					return s, malformed("content-type attribute")
+				}
+				if rest, err := asn1.Unmarshal(a.Values[0].FullBytes, &ct); err != nil || len(rest) != 0 {
+					return s, malformed("content-type attribute")
+				}
+			case a.Type.Equal(oidMessageDigest):
+				nmd++
+				if len(a.Values) != 1 {
+					return s, malformed("message-digest attribute")
+				}
+				if rest, err := asn1.Unmarshal(a.Values[0].FullBytes, &md); err != nil || len(rest) != 0 {
+					return s, malformed("message-digest attribute")
+				}
+			case a.Type.Equal(oidSigningTime):
+				var t time.Time
+				if len(a.Values) == 1 {
+					if _, err := asn1.Unmarshal(a.Values[0].FullBytes, &t); err == nil {
+						s.SigningTime = t.UTC()
+					}
+				}
+			}
+		}
+		if nct != 1 || !ct.Equal(eContentType) {
+			return s, fmt.Errorf("%w: content-type attribute missing, repeated or not the encapsulated type", ErrSignature)
+		}
+		if nmd != 1 {
+			return s, fmt.Errorf("%w: message-digest attribute missing or repeated", ErrSignature)
+		}
+		d := h.New()
+		d.Write(sd.Content)
+		if subtle.ConstantTimeCompare(d.Sum(nil), md) != 1 {
+			return s, fmt.Errorf("%w: message digest does not match the content", ErrSignature)
+		}
+	} else if !eContentType.Equal(oidData) {
+		return s, malformed("signed attributes are required for content type %v", eContentType)
+	}
+	if err := s.Certificate.CheckSignature(alg, signed, si.Signature); err != nil {
+		if errors.Is(err, x509.ErrUnsupportedAlgorithm) {
+			return s, fmt.Errorf("%w: %v", ErrUnsupported, err)
+		}
+		return s, fmt.Errorf("%w: %v", ErrSignature, err)
+	}
+	return s, nil
+}
+
+// findSigner finds the certificate a SignerIdentifier names: issuer and
+// serial number, or [0] subject key identifier.
+func findSigner(sid asn1.RawValue, certs []*x509.Certificate) *x509.Certificate {
+	if sid.Class == asn1.ClassContextSpecific && sid.Tag == 0 && !sid.IsCompound {
+		for _, c := range certs {
+			if len(c.SubjectKeyId) > 0 && string(c.SubjectKeyId) == string(sid.Bytes) {
+				return c
+			}
+		}
+		return nil
+	}
+	var ias issuerAndSerial
+	if rest, err := asn1.Unmarshal(sid.FullBytes, &ias); err != nil || len(rest) != 0 || ias.Serial == nil {
+		return nil
+	}
+	for _, c := range certs {
+		if c.SerialNumber.Cmp(ias.Serial) == 0 && string(c.RawIssuer) == string(ias.Issuer.FullBytes) {
+			return c
+		}
+	}
+	return nil
+}
+
+func signatureAlgorithm(oid asn1.ObjectIdentifier, h crypto.Hash) (x509.SignatureAlgorithm, error) {
+	byHash := func(a256, a384, a512 x509.SignatureAlgorithm) x509.SignatureAlgorithm {
+		switch h {
+		case crypto.SHA384:
+			return a384
+		case crypto.SHA512:
+			return a512
+		}
+		return a256
+	}
+	switch {
+	case oid.Equal(oidECPublicKey):
+		return byHash(x509.ECDSAWithSHA256, x509.ECDSAWithSHA384, x509.ECDSAWithSHA512), nil
+	case oid.Equal(oidECDSAWithSHA256) && h == crypto.SHA256:
+		return x509.ECDSAWithSHA256, nil
+	case oid.Equal(oidECDSAWithSHA384) && h == crypto.SHA384:
+		return x509.ECDSAWithSHA384, nil
+	case oid.Equal(oidECDSAWithSHA512) && h == crypto.SHA512:
+		return x509.ECDSAWithSHA512, nil
+	case oid.Equal(oidRSA):
+		return byHash(x509.SHA256WithRSA, x509.SHA384WithRSA, x509.SHA512WithRSA), nil
+	case oid.Equal(oidRSAWithSHA256) && h == crypto.SHA256:
+		return x509.SHA256WithRSA, nil
+	case oid.Equal(oidRSAWithSHA384) && h == crypto.SHA384:
+		return x509.SHA384WithRSA, nil
+	case oid.Equal(oidRSAWithSHA512) && h == crypto.SHA512:
+		return x509.SHA512WithRSA, nil
+	case oid.Equal(oidEd25519):
+		return x509.PureEd25519, nil
+	}
+	return 0, fmt.Errorf("%w: signature algorithm %v with %v", ErrUnsupported, oid, h)
+}
+
+// checkDER walks the TLV tree: every length definite and minimal (cryptobyte
+// reads DER only), no constructed OCTET/BIT STRING, bounded depth.
+func checkDER(b []byte, depth int) error {
+	if depth > 32 {
+		return errors.New("nested too deep")
+	}
+	s := cryptobyte.String(b)
+	for !s.Empty() {
+		var content cryptobyte.String
+		var tag cbasn1.Tag
+		if !s.ReadAnyASN1(&content, &tag) {
+			return errors.New("bad element")
+		}
+		if tag == cbasn1.Tag(0x24) || tag == cbasn1.Tag(0x23) {
+			return errors.New("constructed string")
+		}
+		if tag&0x20 != 0 {
+			if err := checkDER(content, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+type essCertIDv2 struct {
+	CertHash []byte // hashAlgorithm is DEFAULT sha256 and so omitted
+}
+
+type signingCertificateV2 struct {
+	Certs []essCertIDv2
+}
+
+// Sign makes DER SignedData over content by key, whose certificate is
+// cert; chain (issuer first) is included. detached leaves the content out.
+// The signingTime attribute is the library's clock (now is used only to
+// check the certificate's validity).
+func Sign(content []byte, cert *x509.Certificate, chain []*x509.Certificate, key crypto.Signer, detached bool, now time.Time) ([]byte, error) {
+	if cert == nil || key == nil {
+		return nil, errors.New("cms: certificate and key are required")
+	}
+	if now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
+		return nil, errors.New("cms: the certificate is not valid now")
+	}
+	sd, err := pkcs7.NewSignedData(content)
+	if err != nil {
+		return nil, fmt.Errorf("cms: %w", err)
+	}
+	digest := oidSHA256
+	switch k := key.Public().(type) {
+	case *ecdsa.PublicKey:
+		if k.Curve == elliptic.P384() {
+			digest = oidSHA384
+		} else if k.Curve != elliptic.P256() {
+			return nil, fmt.Errorf("%w: curve %s", ErrUnsupported, k.Curve.Params().Name)
+		}
+	}
+	sd.SetDigestAlgorithm(digest)
+	h := sha256.Sum256(cert.Raw)
+	attr := pkcs7.Attribute{Type: oidSigningCertificateV2, Value: signingCertificateV2{Certs: []essCertIDv2{{CertHash: h[:]}}}}
+	if err := sd.AddSignerChain(cert, key, chain, pkcs7.SignerInfoConfig{ExtraSignedAttributes: []pkcs7.Attribute{attr}}); err != nil {
+		if strings.Contains(err.Error(), "unknown key type") {
+			return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+		}
+		return nil, fmt.Errorf("cms: sign: %w", err)
+	}
+	if detached {
+		sd.Detach()
+	}
+	der, err := sd.Finish()
+	if err != nil {
+		return nil, fmt.Errorf("cms: %w", err)
+	}
+	return der, nil
+}

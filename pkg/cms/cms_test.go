@@ -1,0 +1,262 @@
+package cms
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the fuzz seed corpus from OpenSSL")
+
+type pki struct {
+	root, leaf *x509.Certificate
+	rootKey    crypto.Signer
+	key        crypto.Signer
+}
+
+func newPKI(t testing.TB, leafKey crypto.Signer) *pki {
+	t.Helper()
+	rk, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	now := time.Now()
+	rt := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "CMS Test Root"}, NotBefore: now.Add(-time.Hour),
+		NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, rt, rt, &rk.PublicKey, rk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := x509.ParseCertificate(der)
+	lt := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Signer"}, NotBefore: now.Add(-time.Hour),
+		NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection, x509.ExtKeyUsageClientAuth}}
+	der, err = x509.CreateCertificate(rand.Reader, lt, root, leafKey.Public(), rk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	return &pki{root: root, leaf: leaf, rootKey: rk, key: leafKey}
+}
+
+func ecKey(t testing.TB, c elliptic.Curve) crypto.Signer {
+	k, err := ecdsa.GenerateKey(c, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestSignVerifyRoundTrip(t *testing.T) {
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	for name, key := range map[string]crypto.Signer{"P-256": ecKey(t, elliptic.P256()), "P-384": ecKey(t, elliptic.P384()), "RSA-2048": rsaKey} {
+		t.Run(name, func(t *testing.T) {
+			p := newPKI(t, key)
+			content := []byte("yagona-login-v1\norigin: https://id.example.uz")
+			for _, detached := range []bool{false, true} {
+				der, err := Sign(content, p.leaf, []*x509.Certificate{p.root}, key, detached, time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				var det []byte
+				if detached {
+					det = content
+				}
+				s, err := Verify(der, det)
+				if err != nil {
+					t.Fatalf("detached=%v: %v", detached, err)
+				}
+				if !bytes.Equal(s.Content, content) || len(s.Signers) != 1 || !s.Signers[0].Certificate.Equal(p.leaf) || s.Signers[0].SigningTime.IsZero() {
+					t.Fatalf("detached=%v: %+v", detached, s)
+				}
+				// One byte of content changed: the signature fails.
+				other := bytes.Clone(content)
+				other[0] ^= 1
+				if detached {
+					if _, err := Verify(der, other); !errors.Is(err, ErrSignature) {
+						t.Fatalf("changed detached content: %v", err)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestVerifyRefusals(t *testing.T) {
+	p := newPKI(t, ecKey(t, elliptic.P256()))
+	content := []byte("to sign")
+	good, err := Sign(content, p.leaf, nil, p.key, false, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	detached, _ := Sign(content, p.leaf, nil, p.key, true, time.Now())
+	flip := func(b []byte, sub []byte) []byte {
+		i := bytes.Index(b, sub)
+		if i < 0 {
+			t.Fatalf("%q not found", sub)
+		}
+		c := bytes.Clone(b)
+		c[i+len(sub)-1] ^= 1
+		return c
+	}
+	tests := []struct {
+		name     string
+		der      []byte
+		detached []byte
+		want     error
+	}{
+		{"empty", nil, nil, ErrMalformed},
+		{"truncated", good[:len(good)-10], nil, ErrMalformed},
+		{"trailing", append(bytes.Clone(good), 0), nil, ErrMalformed},
+		{"oversized", make([]byte, MaxSize+1), nil, ErrMalformed},
+		{"not CMS", []byte{0x30, 0x03, 0x02, 0x01, 0x01}, nil, ErrMalformed},
+		{"indefinite length", append([]byte{0x30, 0x80}, append(bytes.Clone(good[2:]), 0, 0)...), nil, ErrMalformed},
+		{"content changed", flip(good, content), nil, ErrSignature},
+		{"detached expected, attached given", good, content, ErrMalformed},
+		{"attached expected, detached given", detached, nil, ErrMalformed},
+		{"detached over other bytes", detached, []byte("to sigm"), ErrSignature},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Verify(tc.der, tc.detached); !errors.Is(err, tc.want) {
+				t.Fatalf("Verify = %v; want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func needOpenSSL(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl not on PATH")
+	}
+}
+
+func writePEM(t testing.TB, path, typ string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func run(t testing.TB, dir string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command("openssl", args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// files writes the PKI for OpenSSL: root.pem, leaf.pem, key.pem.
+func (p *pki) files(t testing.TB) string {
+	dir := t.TempDir()
+	writePEM(t, filepath.Join(dir, "root.pem"), "CERTIFICATE", p.root.Raw)
+	writePEM(t, filepath.Join(dir, "leaf.pem"), "CERTIFICATE", p.leaf.Raw)
+	k, err := x509.MarshalPKCS8PrivateKey(p.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM(t, filepath.Join(dir, "key.pem"), "PRIVATE KEY", k)
+	return dir
+}
+
+// TestOpenSSLSignsWeVerify: signatures by `openssl cms -sign` verify.
+func TestOpenSSLSignsWeVerify(t *testing.T) {
+	needOpenSSL(t)
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	content := []byte("yagona-login-v1\norigin: https://id.example.uz\nnonce: abc")
+	for name, key := range map[string]crypto.Signer{"ecdsa": ecKey(t, elliptic.P256()), "rsa": rsaKey} {
+		p := newPKI(t, key)
+		dir := p.files(t)
+		if err := os.WriteFile(filepath.Join(dir, "msg.txt"), content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, mode := range []struct {
+			name     string
+			args     []string
+			detached bool
+		}{
+			{"attached", []string{"-nodetach"}, false},
+			{"detached", nil, true},
+			{"attached-cades", []string{"-nodetach", "-cades"}, false},
+			{"detached-cades", []string{"-cades"}, true},
+		} {
+			t.Run(name+"/"+mode.name, func(t *testing.T) {
+				args := append([]string{"cms", "-sign", "-binary", "-in", "msg.txt", "-signer", "leaf.pem", "-inkey", "key.pem", "-outform", "DER", "-out", "sig.der"}, mode.args...)
+				run(t, dir, args...)
+				der, _ := os.ReadFile(filepath.Join(dir, "sig.der"))
+				var det []byte
+				if mode.detached {
+					det = content
+				}
+				s, err := Verify(der, det)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(s.Content, content) || !s.Signers[0].Certificate.Equal(p.leaf) {
+					t.Fatalf("verified %+v", s)
+				}
+				if *update && name == "ecdsa" {
+					seed := filepath.Join("testdata", "fuzz", "FuzzVerify", "openssl-"+mode.name)
+					_ = os.WriteFile(seed, []byte("go test fuzz v1\n[]byte("+quote(der)+")\n"), 0o644)
+				}
+			})
+		}
+	}
+}
+
+func quote(b []byte) string {
+	var sb strings.Builder
+	sb.WriteByte('"')
+	for _, c := range b {
+		sb.WriteString("\\x")
+		sb.WriteByte("0123456789abcdef"[c>>4])
+		sb.WriteByte("0123456789abcdef"[c&15])
+	}
+	sb.WriteByte('"')
+	return sb.String()
+}
+
+// TestWeSignOpenSSLVerifies: our signatures pass `openssl cms -verify`,
+// CAdES included.
+func TestWeSignOpenSSLVerifies(t *testing.T) {
+	needOpenSSL(t)
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	content := []byte("a decision to sign\n")
+	for name, key := range map[string]crypto.Signer{"ecdsa-p256": ecKey(t, elliptic.P256()), "ecdsa-p384": ecKey(t, elliptic.P384()), "rsa": rsaKey} {
+		t.Run(name, func(t *testing.T) {
+			p := newPKI(t, key)
+			dir := p.files(t)
+			_ = os.WriteFile(filepath.Join(dir, "msg.txt"), content, 0o600)
+			att, err := Sign(content, p.leaf, nil, key, false, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = os.WriteFile(filepath.Join(dir, "att.der"), att, 0o600)
+			out := run(t, dir, "cms", "-verify", "-binary", "-inform", "DER", "-in", "att.der", "-CAfile", "root.pem", "-purpose", "any", "-cades")
+			if !bytes.Contains(out, content) {
+				t.Fatalf("openssl output lacks the content: %s", out)
+			}
+			det, err := Sign(content, p.leaf, nil, key, true, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = os.WriteFile(filepath.Join(dir, "det.der"), det, 0o600)
+			run(t, dir, "cms", "-verify", "-binary", "-inform", "DER", "-in", "det.der", "-content", "msg.txt", "-CAfile", "root.pem", "-purpose", "any", "-cades", "-out", "/dev/null")
+		})
+	}
+}
