@@ -1,0 +1,294 @@
+// Package agent is the local signing agent a person runs next to their
+// browser (`yagona agent`): it holds the person's keys, unlocked at start,
+// and signs the login challenge for the identity provider's login page.
+//
+// It listens on loopback only and answers only configured page origins
+// (CORS, with Private Network Access). It signs only a well-formed
+// challenge (docs/login.md) whose origin line equals the Origin of the
+// page asking, so a page of another site cannot get a signature that logs
+// in to the provider. Requests whose Host is not a loopback name are
+// refused (DNS rebinding).
+//
+// HTTP surface (JSON; errors {"error", "error_description"} with 4xx):
+//
+//	GET  /v1/keys   the keys: id (hex SHA-256 of the certificate), subject,
+//	                pinfl, organization, not_after, certificate (base64 DER)
+//	POST /v1/sign   {"key": id, "to_sign": text} -> {"signature": base64
+//	                DER CMS SignedData, attached}
+//
+// GET /v1/keys without an Origin header is allowed (the CLI); POST always
+// needs an allowed Origin.
+package agent
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/yagona/yagona/pkg/cms"
+	"github.com/yagona/yagona/pkg/ident"
+)
+
+// Identity is one key and its certificate (and chain, issuer first).
+type Identity struct {
+	Certificate *x509.Certificate
+	Chain       []*x509.Certificate
+	Key         crypto.Signer
+}
+
+// Config configures an Agent.
+type Config struct {
+	Identities []Identity
+	Origins    []string // allowed page origins, exact, e.g. https://id.example.uz
+	Now        func() time.Time
+	Logger     *slog.Logger
+}
+
+// Agent signs challenges. Serve Handler on a loopback listener.
+type Agent struct {
+	cfg  Config
+	keys map[string]Identity
+	list []keyInfo
+}
+
+type keyInfo struct {
+	ID           string `json:"id"`
+	Subject      string `json:"subject"`
+	PINFL        string `json:"pinfl,omitempty"`
+	Organization string `json:"organization,omitempty"`
+	NotAfter     string `json:"not_after"`
+	Certificate  string `json:"certificate"`
+}
+
+// New checks that every key matches its certificate.
+func New(cfg Config) (*Agent, error) {
+	if len(cfg.Origins) == 0 {
+		return nil, errors.New("agent: at least one origin is required")
+	}
+	for _, o := range cfg.Origins {
+		if !validOrigin(o) {
+			return nil, fmt.Errorf("agent: origin %q must be scheme://host[:port]", o)
+		}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &Agent{cfg: cfg, keys: map[string]Identity{}}
+	for _, id := range cfg.Identities {
+		pub, ok := id.Key.Public().(interface{ Equal(crypto.PublicKey) bool })
+		if !ok || !pub.Equal(id.Certificate.PublicKey) {
+			return nil, fmt.Errorf("agent: the key does not match the certificate %s", id.Certificate.Subject)
+		}
+		sum := sha256.Sum256(id.Certificate.Raw)
+		kid := hex.EncodeToString(sum[:])
+		who := ident.FromCertificate(id.Certificate)
+		a.keys[kid] = id
+		a.list = append(a.list, keyInfo{ID: kid, Subject: id.Certificate.Subject.CommonName, PINFL: who.PINFL,
+			Organization: who.Organization, NotAfter: id.Certificate.NotAfter.UTC().Format(time.RFC3339),
+			Certificate: base64.StdEncoding.EncodeToString(id.Certificate.Raw)})
+	}
+	return a, nil
+}
+
+func validOrigin(o string) bool {
+	scheme, rest, ok := strings.Cut(o, "://")
+	return ok && (scheme == "https" || scheme == "http") && rest != "" && !strings.ContainsAny(rest, "/?#@ ")
+}
+
+const maxBody = 16 << 10
+
+type apiErr struct {
+	status int
+	code   string
+	desc   string
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func fail(w http.ResponseWriter, e apiErr) {
+	writeJSON(w, e.status, map[string]string{"error": e.code, "error_description": e.desc})
+}
+
+// Handler serves the agent's HTTP surface.
+func (a *Agent) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !loopbackHost(r.Host) {
+			fail(w, apiErr{http.StatusForbidden, "forbidden", "the agent answers only on loopback host names"})
+			return
+		}
+		origin := r.Header.Get("Origin")
+		allowed := origin != "" && slices.Contains(a.cfg.Origins, origin)
+		if allowed {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+		}
+		if r.Method == http.MethodOptions {
+			if !allowed {
+				fail(w, apiErr{http.StatusForbidden, "forbidden", "origin not allowed"})
+				return
+			}
+			h := w.Header()
+			h.Set("Access-Control-Allow-Methods", "GET, POST")
+			h.Set("Access-Control-Allow-Headers", "Content-Type")
+			h.Set("Access-Control-Max-Age", "600")
+			if r.Header.Get("Access-Control-Request-Private-Network") == "true" {
+				h.Set("Access-Control-Allow-Private-Network", "true")
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if origin != "" && !allowed {
+			fail(w, apiErr{http.StatusForbidden, "forbidden", "origin not allowed"})
+			return
+		}
+		switch {
+		case r.URL.Path == "/v1/keys" && r.Method == http.MethodGet:
+			writeJSON(w, http.StatusOK, map[string]any{"keys": a.list})
+		case r.URL.Path == "/v1/sign" && r.Method == http.MethodPost:
+			if !allowed {
+				fail(w, apiErr{http.StatusForbidden, "forbidden", "signing needs an allowed Origin"})
+				return
+			}
+			a.sign(w, r, origin)
+		case r.URL.Path == "/v1/keys" || r.URL.Path == "/v1/sign":
+			fail(w, apiErr{http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed"})
+		default:
+			fail(w, apiErr{http.StatusNotFound, "not_found", "no such endpoint"})
+		}
+	})
+}
+
+func loopbackHost(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	return host == "127.0.0.1" || host == "localhost" || host == "::1"
+}
+
+func (a *Agent) sign(w http.ResponseWriter, r *http.Request, origin string) {
+	if mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(mt) != "application/json" {
+		fail(w, apiErr{http.StatusUnsupportedMediaType, "invalid_request", "Content-Type must be application/json"})
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		fail(w, apiErr{http.StatusBadRequest, "invalid_request", "cannot read the body"})
+		return
+	}
+	if len(body) > maxBody {
+		fail(w, apiErr{http.StatusRequestEntityTooLarge, "invalid_request", "body too large"})
+		return
+	}
+	var in struct {
+		Key    string `json:"key"`
+		ToSign string `json:"to_sign"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil || dec.More() {
+		fail(w, apiErr{http.StatusBadRequest, "invalid_request", "malformed JSON"})
+		return
+	}
+	id, ok := a.keys[in.Key]
+	if !ok {
+		fail(w, apiErr{http.StatusNotFound, "unknown_key", "no such key"})
+		return
+	}
+	ch, err := ParseChallenge(in.ToSign)
+	if err != nil {
+		fail(w, apiErr{http.StatusForbidden, "bad_challenge", err.Error()})
+		return
+	}
+	if ch.Origin != origin {
+		a.cfg.Logger.Warn("refused to sign a challenge for another origin", "page", origin, "challenge_origin", ch.Origin)
+		fail(w, apiErr{http.StatusForbidden, "origin_mismatch", "the challenge is for another origin than the page asking"})
+		return
+	}
+	der, err := cms.Sign([]byte(in.ToSign), id.Certificate, id.Chain, id.Key, false, a.cfg.Now())
+	if err != nil {
+		a.cfg.Logger.Error("signing failed", "err", err)
+		fail(w, apiErr{http.StatusUnprocessableEntity, "sign_failed", "the key could not sign"})
+		return
+	}
+	a.cfg.Logger.Info("signed a login challenge", "origin", origin, "key", in.Key[:16])
+	writeJSON(w, http.StatusOK, map[string]string{"signature": base64.StdEncoding.EncodeToString(der)})
+}
+
+// Challenge is a parsed login challenge.
+type Challenge struct {
+	Origin, Request, Nonce string
+	IssuedAt               time.Time
+}
+
+// ParseChallenge reads a login challenge: exactly five lines, in order,
+// separated by "\n":
+//
+//	yagona-login-v1
+//	origin: <scheme://host[:port]>
+//	request: <id>
+//	nonce: <base64url>
+//	issued-at: <RFC 3339>
+func ParseChallenge(s string) (Challenge, error) {
+	var c Challenge
+	if len(s) > 2048 || strings.Contains(s, "\r") {
+		return c, errors.New("not a login challenge")
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) != 5 || lines[0] != "yagona-login-v1" {
+		return c, errors.New("not a login challenge")
+	}
+	field := func(line, name string) (string, error) {
+		v, ok := strings.CutPrefix(line, name+": ")
+		if !ok || v == "" || strings.TrimSpace(v) != v {
+			return "", fmt.Errorf("challenge line %q missing or malformed", name)
+		}
+		return v, nil
+	}
+	var err error
+	if c.Origin, err = field(lines[1], "origin"); err != nil {
+		return c, err
+	}
+	if !validOrigin(c.Origin) {
+		return c, errors.New("challenge origin is not scheme://host[:port]")
+	}
+	if c.Request, err = field(lines[2], "request"); err != nil {
+		return c, err
+	}
+	if c.Nonce, err = field(lines[3], "nonce"); err != nil {
+		return c, err
+	}
+	if n, err := base64.RawURLEncoding.DecodeString(c.Nonce); err != nil || len(n) < 32 {
+		return c, errors.New("challenge nonce must be at least 256 bits of base64url")
+	}
+	ts, err := field(lines[4], "issued-at")
+	if err != nil {
+		return c, err
+	}
+	if c.IssuedAt, err = time.Parse(time.RFC3339, ts); err != nil {
+		return c, errors.New("challenge issued-at is not RFC 3339")
+	}
+	return c, nil
+}
