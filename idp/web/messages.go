@@ -19,7 +19,7 @@ var catalogue = map[string]map[string]string{
 		"login.sign_button":           "Imzolash va kirish",
 		"login.signing":               "Imzolanmoqda…",
 		"login.loading_keys":          "Kalitlar yuklanmoqda…",
-		"login.valid_until":           "amal qiladi",
+		"login.valid_until":           "muddati",
 		"login.tls_heading":           "Yoki brauzerdagi sertifikat bilan",
 		"login.tls_button":            "Brauzer sertifikati bilan kirish",
 		"login.failed":                "Kirish amalga oshmadi.",
