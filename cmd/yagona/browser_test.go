@@ -34,6 +34,9 @@ func chromium(t *testing.T) string {
 			return path
 		}
 	}
+	if os.Getenv("YAGONA_TEST_BROWSER") != "" {
+		t.Fatal("YAGONA_TEST_BROWSER is set but no Chromium is on PATH")
+	}
 	t.Skip("no Chromium on PATH (Debian package chromium; .ci/run installs it)")
 	return ""
 }
