@@ -358,9 +358,13 @@ func (p *Provider) afterLogin(ctx context.Context, w http.ResponseWriter, r *htt
 // issueCode stores a single-use code and returns the redirect to the
 // client.
 func (p *Provider) issueCode(ctx context.Context, ar *authRequest, s *session, secret string) (string, error) {
+	scopes, err := p.allowedScopes(ctx, s.Person.PINFL, ar.Scopes)
+	if err != nil {
+		return "", err
+	}
 	code := randomToken(32)
 	g := grant{ClientID: ar.ClientID, RedirectURI: ar.RedirectURI, CodeChallenge: ar.CodeChallenge, Nonce: ar.Nonce,
-		SID: s.SID, Person: s.Person, Scopes: ar.Scopes, AuthTime: s.AuthTime.Unix(), ACR: s.ACR, AMR: s.AMR}
+		SID: s.SID, Person: s.Person, Scopes: scopes, AuthTime: s.AuthTime.Unix(), ACR: s.ACR, AMR: s.AMR}
 	if err := p.putJSON(ctx, hashKey("code:", code), g, p.cfg.CodeTTL); err != nil {
 		return "", err
 	}
@@ -371,6 +375,31 @@ func (p *Provider) issueCode(ctx context.Context, ar *authRequest, s *session, s
 		q.Set("state", ar.State)
 	}
 	return appendQuery(ar.RedirectURI, q), nil
+}
+
+// privilegedScopes are released to a person only if Config.Privileged
+// says so.
+var privilegedScopes = []string{"ca:officer", "ca:admin", "clients:admin"}
+
+// allowedScopes drops the privileged scopes the person does not hold.
+func (p *Provider) allowedScopes(ctx context.Context, pinfl string, scopes []string) ([]string, error) {
+	out := make([]string, 0, len(scopes))
+	for _, sc := range scopes {
+		if slices.Contains(privilegedScopes, sc) {
+			if p.cfg.Privileged == nil {
+				continue
+			}
+			ok, err := p.cfg.Privileged(ctx, pinfl, sc)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		out = append(out, sc)
+	}
+	return out, nil
 }
 
 // handlePAR is the pushed authorization request endpoint (RFC 9126): the

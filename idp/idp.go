@@ -114,6 +114,11 @@ type Config struct {
 	ChallengeTTL   time.Duration // 120 s
 	KeyRotation    time.Duration // 30 days
 	KeyPublishLead time.Duration // 24 h
+	// Privileged decides whether a person may receive a privileged scope
+	// (ca:officer, ca:admin, clients:admin); nil: nobody may. Scopes a
+	// person may not have are left out of the grant (the token response's
+	// scope says what was granted).
+	Privileged func(ctx context.Context, pinfl, scope string) (bool, error)
 	// FailuresPerMinute caps failed logins and failed client
 	// authentications per source address and per client; 0 means 30.
 	FailuresPerMinute int

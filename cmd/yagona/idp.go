@@ -72,10 +72,54 @@ func (a *app) newIDP(ctx context.Context) error {
 		AgentURL: cfg.IDP.AgentURL, TLSLogin: cfg.IDP.TLSLogin, ForwardedCertHeader: cfg.IDP.ForwardedCertHeader,
 		TrustedProxies: proxies, AccessTokenTTL: cfg.IDP.AccessTokenTTL, IDTokenTTL: cfg.IDP.IDTokenTTL,
 		RefreshTTL: cfg.IDP.RefreshTTL, SessionTTL: cfg.IDP.SessionTTL, KeyRotation: cfg.IDP.KeyRotation,
-		FailuresPerMinute: cfg.IDP.FailuresPerMinute,
+		FailuresPerMinute: cfg.IDP.FailuresPerMinute, Privileged: a.privileged,
 	})
+	if err != nil {
+		return err
+	}
+	return a.ensureCLIClient(ctx)
+}
+
+// privileged reports whether a person may receive a privileged scope:
+// `yagona operator grant` recorded their role.
+func (a *app) privileged(ctx context.Context, pinfl, scope string) (bool, error) {
+	c, err := a.store.GetCredential(ctx, personCredential(pinfl))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	switch c.Role {
+	case "admin":
+		return true, nil
+	case "officer":
+		return scope == "ca:officer", nil
+	}
+	return false, nil
+}
+
+// cliClient is the public client `yagona login` uses (PKCE, no secret).
+const cliClient = "yagona-cli"
+
+func (a *app) ensureCLIClient(ctx context.Context) error {
+	if _, err := a.store.GetClient(ctx, cliClient); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	_, err := a.idp.RegisterClient(ctx, idp.ClientInput{ID: cliClient, Name: "Yagona CLI", RedirectURIs: []string{cliRedirect},
+		GrantTypes: []string{idp.GrantCode}, AuthMethod: idp.AuthNone,
+		Scopes: []string{"openid", "pinfl", "ca:officer", "ca:admin", "clients:admin"}}, "system")
+	if err != nil && strings.Contains(err.Error(), "exists") {
+		return nil // another replica registered it first
+	}
 	return err
 }
+
+// cliRedirect is never served: `yagona login` reads the code from the
+// redirect the provider answers with.
+const cliRedirect = "http://127.0.0.1/yagona-cli/callback"
 
 // ownStatus reads our CA's record of a certificate.
 func (a *app) ownStatus(ctx context.Context, serial *big.Int) (string, error) {

@@ -230,3 +230,52 @@ func TestOIDCZitadelRP(t *testing.T) {
 		t.Fatalf("zitadel refresh: %v", err)
 	}
 }
+
+// TestOfficerLogsInWithCertificate: an officer logs in with their own
+// certificate (`yagona login`) and uses the access token on the CA's
+// officer API; the officer scope is released only after `operator grant`.
+func TestOfficerLogsInWithCertificate(t *testing.T) {
+	s := startServer(t, nil)
+	dir := t.TempDir()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	t.Setenv("YAGONA_KEY_PASSPHRASE", "a long passphrase for tests")
+	s.mustCLI("ra", "person", "add", "--pinfl", "41234567890123", "--given-name", "Aziz", "--surname", "Officer", "--birth-date", "1980-01-01")
+	var enr struct {
+		Code string `json:"enrollment_code"`
+	}
+	if err := json.Unmarshal([]byte(s.mustCLI("ra", "enroll", "--json", "--pinfl", "41234567890123")), &enr); err != nil {
+		t.Fatal(err)
+	}
+	s.mustCLI("key", "new", "--out", p("officer.key"))
+	s.mustCLI("cert", "enroll", "--code", enr.Code, "--key", p("officer.key"), "--out", p("officer.pem"), "--chain", p("chain.pem"))
+	chain, _ := os.ReadFile(p("chain.pem"))
+	leaf, _ := os.ReadFile(p("officer.pem"))
+	write(t, dir, "officer-chain.pem", string(leaf)+string(chain))
+
+	login := func() string {
+		var out struct {
+			Scope string `json:"scope"`
+		}
+		if err := json.Unmarshal([]byte(s.mustCLI("login", "--json", "--cert", p("officer-chain.pem"), "--key", p("officer.key"), "--out", p("token"))), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.Scope
+	}
+	addPerson := func(pinfl string) error {
+		_, err := s.cli("ra", "person", "add", "--token-file", p("token"), "--pinfl", pinfl, "--given-name", "New", "--surname", "Person", "--birth-date", "2000-02-02")
+		return err
+	}
+	if scope := login(); strings.Contains(scope, "ca:officer") {
+		t.Fatalf("the officer scope was released without a grant: %q", scope)
+	}
+	if err := addPerson("51234567890123"); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("a token without ca:officer used the officer API: %v", err)
+	}
+	s.mustCLI("operator", "grant", "--pinfl", "41234567890123", "--role", "officer")
+	if scope := login(); !strings.Contains(scope, "ca:officer") {
+		t.Fatalf("granted officer did not get ca:officer: %q", scope)
+	}
+	if err := addPerson("51234567890123"); err != nil {
+		t.Fatalf("officer token refused: %v", err)
+	}
+}

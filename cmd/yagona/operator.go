@@ -1,12 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/pkg/operator"
 	"github.com/yagona/yagona/pkg/store"
 )
@@ -71,6 +73,48 @@ func newOperatorCmd(g *globals) *cobra.Command {
 	add.Flags().StringVar(&out, "out", "", "file to write the token to (must not exist)")
 	_ = add.MarkFlagRequired("id")
 	_ = add.MarkFlagRequired("out")
-	cmd.AddCommand(add)
+	cmd.AddCommand(add, newOperatorGrantCmd(g))
 	return cmd
 }
+
+// newOperatorGrantCmd lets a person, identified by PINFL, obtain the
+// officer scopes when they log in with their own certificate.
+func newOperatorGrantCmd(g *globals) *cobra.Command {
+	var pinfl, role string
+	cmd := &cobra.Command{
+		Use:   "grant",
+		Short: "Let a person (by PINFL) receive officer or admin scopes when they log in with their certificate",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !ca.ValidPINFL(pinfl) {
+				return fmt.Errorf("--pinfl %q is not 14 digits", pinfl)
+			}
+			if role != "officer" && role != "admin" {
+				return fmt.Errorf("--role must be officer or admin")
+			}
+			url, err := g.storeURL()
+			if err != nil {
+				return err
+			}
+			st, err := store.Open(cmd.Context(), url)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.CreateCredential(cmd.Context(), store.Credential{ID: personCredential(pinfl), Role: role, Hash: []byte{}, CreatedAt: time.Now()}); err != nil {
+				return err
+			}
+			_ = st.AppendAudit(cmd.Context(), store.AuditEvent{Time: time.Now(), Actor: "host", Action: "operator.grant", Subject: pinfl, Details: `{"role":"` + role + `"}`})
+			return g.print(map[string]string{"pinfl": pinfl, "role": role}, func(w io.Writer) {
+				fprintf(w, "%s may now receive the %s scopes at login\n", pinfl, role)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&pinfl, "pinfl", "", "the person's PINFL")
+	cmd.Flags().StringVar(&role, "role", "officer", "officer (ca:officer) or admin (ca:officer, ca:admin, clients:admin)")
+	return cmd
+}
+
+// personCredential is the credential id recording a person's role. It has
+// no secret: it cannot be used as an operator token.
+func personCredential(pinfl string) string { return "pinfl:" + pinfl }
