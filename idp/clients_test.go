@@ -70,7 +70,7 @@ func jwkSet(t *testing.T, k *ecdsa.PrivateKey, kid string) json.RawMessage {
 	return b
 }
 
-func assertion(t *testing.T, k *ecdsa.PrivateKey, kid, iss, aud, jti string, exp time.Duration) string {
+func assertion(t testing.TB, k *ecdsa.PrivateKey, kid, iss, aud, jti string, exp time.Duration) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.RegisteredClaims{Issuer: iss, Subject: iss, Audience: jwt.ClaimStrings{aud},
 		ID: jti, IssuedAt: jwt.NewNumericDate(time.Now()), ExpiresAt: jwt.NewNumericDate(time.Now().Add(exp))})
@@ -83,7 +83,13 @@ func assertion(t *testing.T, k *ecdsa.PrivateKey, kid, iss, aud, jti string, exp
 }
 
 func TestPrivateKeyJWTAndPAR(t *testing.T) {
-	e := newEnv(t, backends(t)[0])
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { privateKeyJWTAndPAR(t, b) })
+	}
+}
+
+func privateKeyJWTAndPAR(t *testing.T, b backend) {
+	e := newEnv(t, b)
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	e.client("pkj", func(in *ClientInput) { in.AuthMethod, in.JWKS = AuthPrivateKeyJWT, jwkSet(t, k, "k1") })

@@ -61,7 +61,13 @@ func TestCodeFlow(t *testing.T) {
 }
 
 func TestAuthorizeErrors(t *testing.T) {
-	e := newEnv(t, backends(t)[0])
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { authorizeErrors(t, b) })
+	}
+}
+
+func authorizeErrors(t *testing.T, b backend) {
+	e := newEnv(t, b)
 	e.client("rp1", nil)
 	pk := newPKCE()
 	tests := []struct {
@@ -233,7 +239,13 @@ func TestLoginRefusals(t *testing.T) {
 }
 
 func TestTokenErrors(t *testing.T) {
-	e := newEnv(t, backends(t)[0])
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { tokenErrors(t, b) })
+	}
+}
+
+func tokenErrors(t *testing.T, b backend) {
+	e := newEnv(t, b)
 	e.client("rp1", nil)
 	e.client("rp2", nil)
 	h := e.ca.person(t, "31204900012345", "Dilnoza", "Karimova")

@@ -151,7 +151,7 @@ func (p *Provider) handleLoginCertificate(w http.ResponseWriter, r *http.Request
 	}
 	next, ae := p.loginCMS(ctx, w, r, in.Request, in.Signature)
 	if ae != nil {
-		p.fail(ctx, r, "")
+		p.fail(ctx, r, p.loginClient(ctx, in.Request))
 		p.m.login.WithLabelValues("failed").Inc()
 		writeAPIError(w, ae)
 		return
@@ -164,6 +164,9 @@ func (p *Provider) loginCMS(ctx context.Context, w http.ResponseWriter, r *http.
 	lr, ae := p.loadLogin(ctx, r, id)
 	if ae != nil {
 		return "", ae
+	}
+	if p.limited(ctx, r, lr.Auth.ClientID) {
+		return "", &apiError{http.StatusTooManyRequests, "rate_limited", "too many failed logins for this service; wait a minute", "error.rate_limited"}
 	}
 	var ch challenge
 	found, err := p.takeJSON(ctx, hashKey("ch:", id), &ch)
@@ -292,6 +295,19 @@ func (p *Provider) completeLogin(ctx context.Context, w http.ResponseWriter, r *
 	return next, nil
 }
 
+// loginClient is the client of a pending login request, for counting
+// failures against it ("" if unknown).
+func (p *Provider) loginClient(ctx context.Context, id string) string {
+	if len(id) != 43 {
+		return ""
+	}
+	var lr loginRequest
+	if found, err := p.getJSON(ctx, hashKey("lr:", id), &lr); err != nil || !found {
+		return ""
+	}
+	return lr.Auth.ClientID
+}
+
 // handleLoginTLS logs in with the TLS client certificate of the
 // connection (or, from a trusted proxy, the forwarded one).
 func (p *Provider) handleLoginTLS(w http.ResponseWriter, r *http.Request) {
@@ -312,7 +328,7 @@ func (p *Provider) handleLoginTLS(w http.ResponseWriter, r *http.Request) {
 	}
 	leaf, extra, method, err := p.clientCertificate(r)
 	if err != nil || leaf == nil {
-		p.fail(ctx, r, "")
+		p.fail(ctx, r, lr.Auth.ClientID)
 		detail := "the browser sent no client certificate"
 		if err != nil {
 			detail = err.Error()
@@ -322,7 +338,7 @@ func (p *Provider) handleLoginTLS(w http.ResponseWriter, r *http.Request) {
 	}
 	next, ae := p.completeLogin(ctx, w, r, id, lr, leaf, extra, method)
 	if ae != nil {
-		p.fail(ctx, r, "")
+		p.fail(ctx, r, lr.Auth.ClientID)
 		p.m.login.WithLabelValues("failed").Inc()
 		p.showError(w, r, &pageError{ae.status, ae.code, ae.key, ae.desc})
 		return

@@ -378,16 +378,16 @@ func TestCorruptFile(t *testing.T) {
 	}
 	block, _ := pem.Decode(good)
 	tests := map[string][]byte{
-		"empty":             nil,
-		"garbage":           []byte("not a key"),
-		"truncated PEM":     good[:len(good)/2],
+		"empty":         nil,
+		"garbage":       []byte("not a key"),
+		"truncated PEM": good[:len(good)/2],
 		// CBC: a flip in the next-to-last ciphertext block flips the same
 		// byte of the last plaintext block, here the padding length, so the
 		// failure is certain (a flip in the last block garbles it at
 		// random and, about once in 256 runs, still leaves valid padding).
 		"flipped padding": pem.EncodeToMemory(&pem.Block{Type: block.Type, Bytes: flip(block.Bytes, len(block.Bytes)-17)}),
-		"flipped salt":      pem.EncodeToMemory(&pem.Block{Type: block.Type, Bytes: flip(block.Bytes, bytes.Index(block.Bytes, mustParse(t, block.Bytes).salt))}),
-		"two keys":          append(append([]byte{}, good...), good...),
+		"flipped salt":    pem.EncodeToMemory(&pem.Block{Type: block.Type, Bytes: flip(block.Bytes, bytes.Index(block.Bytes, mustParse(t, block.Bytes).salt))}),
+		"two keys":        append(append([]byte{}, good...), good...),
 	}
 	for name, data := range tests {
 		t.Run(name, func(t *testing.T) {
