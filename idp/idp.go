@@ -188,6 +188,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if err := p.rotateKeys(ctx); err != nil {
 		return nil, fmt.Errorf("idp: %w", err)
 	}
+	if _, _, err := p.signingKey(ctx); err != nil { // load it now, not on the first login
+		return nil, fmt.Errorf("idp: %w", err)
+	}
 	return p, nil
 }
 

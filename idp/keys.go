@@ -172,18 +172,18 @@ func (p *Provider) signingKey(ctx context.Context) (*ringKey, crypto.Signer, err
 		if k.rec.ActiveAt.After(now) || (!k.rec.RetireAt.IsZero() && !k.rec.RetireAt.After(now)) {
 			continue
 		}
+		// Loading decrypts the key file (PBKDF2, deliberately slow): one
+		// caller loads under the lock, the others wait and reuse it.
 		p.ring.mu.Lock()
-		s := k.signer
-		p.ring.mu.Unlock()
-		if s == nil {
-			if s, err = p.cfg.Keys.Load(k.rec.KeyURI); err != nil {
+		defer p.ring.mu.Unlock()
+		if k.signer == nil {
+			s, err := p.cfg.Keys.Load(k.rec.KeyURI)
+			if err != nil {
 				return nil, nil, fmt.Errorf("token signing key %s: %w", k.rec.ID, err)
 			}
-			p.ring.mu.Lock()
 			k.signer = s
-			p.ring.mu.Unlock()
 		}
-		return k, s, nil
+		return k, k.signer, nil
 	}
 	return nil, nil, errors.New("no active token signing key")
 }

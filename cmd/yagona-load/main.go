@@ -10,6 +10,12 @@
 //	ocsp   enrolls a few certificates (not timed), then times OCSP POSTs
 //	       over plain HTTP; after the first round every answer comes from
 //	       the cache.
+//	login  enrolls -certs people (not timed), registers a client, then
+//	       times complete certificate logins: authorize, challenge, the
+//	       client's CMS signature, POST /login/certificate, code exchange.
+//	code   logs in -n times (not timed), then times the code exchanges.
+//	refresh logs in once per client (not timed), then times refresh-token
+//	       rotations, each client rotating its own chain.
 //
 // Every loop is bounded by -n and -duration; only loopback targets are
 // meant.
@@ -33,10 +39,10 @@ func main() {
 	flag.StringVar(&o.OCSPURL, "ocsp", "http://127.0.0.1:8080/ocsp", "OCSP URL")
 	flag.StringVar(&o.CAFile, "ca-file", "yagona-data/certs/root.pem", "trust anchor PEM")
 	flag.StringVar(&o.TokenFile, "token-file", "yagona-data/secrets/admin-token", "operator token file")
-	flag.StringVar(&o.Scenario, "scenario", "issue", "issue or ocsp")
+	flag.StringVar(&o.Scenario, "scenario", "issue", "issue, ocsp, login, code or refresh")
 	flag.IntVar(&o.N, "n", 2000, "requests to time (upper bound)")
 	flag.IntVar(&o.Concurrency, "c", 32, "concurrent clients")
-	flag.IntVar(&o.Certs, "certs", 50, "ocsp: certificates to spread requests over")
+	flag.IntVar(&o.Certs, "certs", 50, "ocsp, login: certificates to spread requests over")
 	flag.DurationVar(&o.Duration, "duration", 60*time.Second, "time limit of the timed phase")
 	flag.BoolVar(&jsonOut, "json", false, "print the report as JSON")
 	flag.Parse()

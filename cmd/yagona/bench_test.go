@@ -77,3 +77,37 @@ func BenchmarkOCSPHTTP(b *testing.B) {
 	b.StopTimer()
 	report(b, rep)
 }
+
+func benchOIDC(b *testing.B, prepare func(c *load.Client, o load.Options) (func(int) error, error)) {
+	_, o := benchServer(b)
+	c, err := load.NewClient(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	work, err := prepare(c, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	o.N = b.N
+	b.ResetTimer()
+	rep := load.Timed(context.Background(), o, work)
+	b.StopTimer()
+	report(b, rep)
+}
+
+// BenchmarkLoginHTTP: complete certificate logins (authorize, challenge,
+// CMS signature made by the client, verification, code, token).
+func BenchmarkLoginHTTP(b *testing.B) {
+	benchOIDC(b, func(c *load.Client, o load.Options) (func(int) error, error) { return c.PrepareLogin(o.Certs) })
+}
+
+// BenchmarkCodeHTTP: code exchanges; the logins that made the codes are
+// not timed.
+func BenchmarkCodeHTTP(b *testing.B) {
+	benchOIDC(b, func(c *load.Client, o load.Options) (func(int) error, error) { return c.PrepareCode(b.N, 10) })
+}
+
+// BenchmarkRefreshHTTP: refresh-token rotations.
+func BenchmarkRefreshHTTP(b *testing.B) {
+	benchOIDC(b, func(c *load.Client, o load.Options) (func(int) error, error) { return c.PrepareRefresh(o.Concurrency) })
+}

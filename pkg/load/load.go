@@ -78,6 +78,12 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		work, err = c.PrepareIssue(o.N)
 	case "ocsp":
 		work, err = c.PrepareOCSP(o.Certs)
+	case "login":
+		work, err = c.PrepareLogin(o.Certs)
+	case "code":
+		work, err = c.PrepareCode(o.N, o.Certs)
+	case "refresh":
+		work, err = c.PrepareRefresh(o.Concurrency)
 	default:
 		return Report{}, fmt.Errorf("unknown scenario %q", o.Scenario)
 	}
@@ -164,6 +170,8 @@ type Client struct {
 	https     *http.Client
 	plain     *http.Client
 	token     string
+
+	clientID, clientSecret string // the OIDC scenarios' client
 }
 
 // NewClient connects to a server as an operator.
