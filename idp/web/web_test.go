@@ -3,155 +3,257 @@ package web
 import (
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
 )
 
-func pages() map[string]Page {
-	return map[string]Page{
-		"login":     LoginPage{Request: "req-1", ClientName: "Soliq", CSRF: "tok", AgentURL: "http://127.0.0.1:8765", TLSLoginURL: "/login/tls?request=req-1"},
-		"consent":   ConsentPage{Request: "req-1", ClientName: "Soliq", CSRF: "tok", Scopes: []string{"openid", "pinfl", "custom"}},
-		"logout":    LogoutPage{CSRF: "tok", ClientName: "Soliq", State: "s", Hidden: map[string]string{"client_id": "rp1"}},
-		"loggedout": LoggedOutPage{ReturnURL: "https://rp.example/"},
-		"error":     ErrorPage{Code: "invalid_request", Message: "error.bad_redirect_uri", Detail: "redirect_uri is not registered"},
-	}
+// fixtures are one page of each kind, with the markup each must contain.
+var fixtures = []struct {
+	name   string
+	page   Page
+	status int
+	want   []string
+}{
+	{"login", LoginPage{Request: "req-1", ClientName: "Soliq", CSRF: "tok-1", AgentURL: "http://127.0.0.1:8765", TLSLoginURL: "/login/tls?request=req-1"}, http.StatusOK, []string{
+		`<main id="login"`, `data-request="req-1"`, `data-agent="http://127.0.0.1:8765"`,
+		`<select id="keys"`, `<label for="keys">`, `<button type="button" id="sign"`,
+		`id="status"`, `aria-live="polite"`, `<script src="/static/login.js?v=`, `" defer></script>`,
+		`href="/login/tls?request=req-1"`, `<strong>Soliq</strong>`,
+	}},
+	{"consent", ConsentPage{Request: "req-1", ClientName: "Soliq", CSRF: "tok-1", Scopes: []string{"openid", "pinfl", "custom:scope"}}, http.StatusOK, []string{
+		`<form method="post" action="/consent">`, `<input type="hidden" name="request" value="req-1">`,
+		`<input type="hidden" name="csrf" value="tok-1">`,
+		`<button type="submit" name="decision" value="allow"`, `<button type="submit" name="decision" value="deny"`,
+		`<li><code>custom:scope</code></li>`,
+	}},
+	{"logout", LogoutPage{CSRF: "tok-1", ClientName: "Soliq", State: "st-1", Hidden: map[string]string{"client_id": "rp1", "post_logout_redirect_uri": "https://rp.example/bye"}}, http.StatusOK, []string{
+		`<form method="post" action="/oauth2/logout">`, `<input type="hidden" name="csrf" value="tok-1">`,
+		`<input type="hidden" name="state" value="st-1">`, `<input type="hidden" name="client_id" value="rp1">`,
+		`<input type="hidden" name="post_logout_redirect_uri" value="https://rp.example/bye">`,
+		`<button type="submit" name="decision" value="logout"`, `<button type="submit" name="decision" value="cancel"`,
+	}},
+	{"loggedout", LoggedOutPage{ReturnURL: "https://rp.example/bye"}, http.StatusOK, []string{`href="https://rp.example/bye"`}},
+	{"error", ErrorPage{Code: "invalid_request", Message: "error.bad_redirect_uri", Detail: "redirect_uri is not registered"}, http.StatusBadRequest, []string{
+		`<code>invalid_request</code>`, `<code>redirect_uri is not registered</code>`, `role="alert"`,
+	}},
 }
 
-func TestRenderEveryPageEveryLanguage(t *testing.T) {
+func newTestRenderer(t *testing.T) *Renderer {
+	t.Helper()
 	r, err := New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	inline := regexp.MustCompile(`(?i)<script(?:\s[^>]*)?>\s*[^<\s]|<style|\sstyle=|\son[a-z]+=`)
-	for name, p := range pages() {
-		for _, lang := range Languages {
-			t.Run(name+"/"+lang, func(t *testing.T) {
-				w := httptest.NewRecorder()
-				req := httptest.NewRequest(http.MethodGet, "/x?lang="+lang, nil)
-				r.Render(w, req, p, http.StatusTeapot)
+	return r
+}
+
+// render renders p for a GET of target with the given headers.
+func render(t *testing.T, r *Renderer, target string, p Page, status int, header ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	r.Render(w, req, p, status)
+	return w
+}
+
+var (
+	startTag    = regexp.MustCompile(`<[a-zA-Z][^>]*>`)
+	quotedValue = regexp.MustCompile(`="[^"]*"`)
+	styleAttr   = regexp.MustCompile(`(?i)\sstyle\s*=`)
+	handlerAttr = regexp.MustCompile(`(?i)\son[a-z]+\s*=`)
+)
+
+// inline returns what a strict CSP would refuse in body, or "": a script
+// element without src, a style element, a style or event handler
+// attribute. html/template quotes every attribute value and escapes the
+// quote and '>' inside, so a tag ends at the first '>' and attribute
+// values can be blanked before looking at attribute names.
+func inline(body string) string {
+	for _, tag := range startTag.FindAllString(body, -1) {
+		bare := quotedValue.ReplaceAllString(tag, `=""`)
+		name := strings.ToLower(strings.Fields(strings.Trim(bare, "<>"))[0])
+		switch {
+		case name == "script" && !strings.Contains(bare, " src="):
+			return tag
+		case name == "style", styleAttr.MatchString(bare), handlerAttr.MatchString(bare):
+			return tag
+		}
+	}
+	return ""
+}
+
+// leakedKey returns a message key that body shows instead of its text.
+func leakedKey(body string, c catalog) string {
+	for k := range c {
+		if strings.Contains(body, k) {
+			return k
+		}
+	}
+	return ""
+}
+
+func TestRenderEveryPageInEveryLanguage(t *testing.T) {
+	r := newTestRenderer(t)
+	cats, err := loadCatalogs(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fixtures {
+		for _, l := range languages {
+			t.Run(f.name+"/"+l.code, func(t *testing.T) {
+				w := render(t, r, "/page?request=req-1&lang="+l.code, f.page, f.status)
 				body := w.Body.String()
-				if w.Code != http.StatusTeapot || !strings.Contains(body, `<html lang="`+lang+`">`) {
-					t.Fatalf("status %d, body %s", w.Code, body)
+				if w.Code != f.status {
+					t.Errorf("status %d; want %d", w.Code, f.status)
 				}
-				if inline.MatchString(body) {
-					t.Fatalf("inline script or style: %s", inline.FindString(body))
+				if !strings.HasPrefix(body, "<!DOCTYPE html>\n<html lang=\""+l.code+"\">") {
+					t.Errorf("document does not start with the %s html element: %.80q", l.code, body)
 				}
-				if strings.Contains(body, "error.") || strings.Contains(body, "login.") && name != "login" {
-					t.Fatalf("an untranslated key leaked: %s", body)
+				if ct := w.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
+					t.Errorf("Content-Type %q", ct)
+				}
+				if cl := w.Header().Get("Content-Language"); cl != l.code {
+					t.Errorf("Content-Language %q", cl)
+				}
+				if m := inline(body); m != "" {
+					t.Errorf("inline script, style or handler: %s", m)
+				}
+				if m := leakedKey(body, cats[l.code]); m != "" {
+					t.Errorf("message key shown untranslated: %s", m)
+				}
+				for _, want := range append(f.want, "Yagona", cats[l.code]["site.tagline"], `<link rel="stylesheet" href="/static/style.css?v=`) {
+					if !strings.Contains(body, want) {
+						t.Errorf("page lacks %s", want)
+					}
+				}
+				if n := strings.Count(body, `rel="stylesheet"`); n != 1 {
+					t.Errorf("%d stylesheets; want 1", n)
 				}
 			})
 		}
 	}
 }
 
-func TestCataloguesAgree(t *testing.T) {
-	for _, l := range Languages {
-		if len(catalogue[l]) != len(catalogue["uz"]) {
-			t.Fatalf("%s has %d messages, uz %d", l, len(catalogue[l]), len(catalogue["uz"]))
+func TestLanguageSwitchKeepsQuery(t *testing.T) {
+	r := newTestRenderer(t)
+	body := render(t, r, "/login?request=req-1&lang=ru", fixtures[0].page, 200).Body.String()
+	for _, want := range []string{
+		`<a href="?lang=uz&amp;request=req-1" hreflang="uz" lang="uz">Oʻzbekcha</a>`,
+		`<a href="?lang=ru&amp;request=req-1" hreflang="ru" lang="ru" aria-current="true">Русский</a>`,
+		`<a href="?lang=en&amp;request=req-1" hreflang="en" lang="en">English</a>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("language switch lacks %s", want)
 		}
-		for k := range catalogue["uz"] {
-			if catalogue[l][k] == "" {
-				t.Errorf("%s lacks %s", l, k)
+	}
+}
+
+func TestOptionalParts(t *testing.T) {
+	r := newTestRenderer(t)
+	tests := []struct {
+		name    string
+		page    Page
+		want    []string
+		notWant []string
+	}{
+		{"login without TLS", LoginPage{Request: "r", AgentURL: "http://127.0.0.1:8765"}, []string{"Log in to continue."}, []string{"/login/tls", `role="alert"`, "<strong>"}},
+		{"login with error", LoginPage{Request: "r", Error: "error.certificate_revoked"}, []string{`<p class="alert" role="alert">Your certificate has been revoked or suspended.</p>`}, nil},
+		{"consent without name", ConsentPage{Scopes: []string{"profile"}}, []string{"A service asks for access to:", "<li>Your name and date of birth</li>"}, []string{"<strong>"}},
+		{"logout without state or name", LogoutPage{CSRF: "c"}, nil, []string{`name="state"`, "<strong>"}},
+		{"logged out without return", LoggedOutPage{}, nil, []string{"loggedout.return", "Return to the service"}},
+		{"error without code or detail", ErrorPage{Message: "error.server"}, []string{"A temporary server error occurred."}, []string{"<dl", "<code>"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			body := render(t, r, "/?lang=en", tc.page, 200).Body.String()
+			for _, s := range tc.want {
+				if !strings.Contains(body, s) {
+					t.Errorf("lacks %s", s)
+				}
+			}
+			for _, s := range tc.notWant {
+				if strings.Contains(body, s) {
+					t.Errorf("has %s", s)
+				}
+			}
+		})
+	}
+}
+
+func TestUnknownMessageKeys(t *testing.T) {
+	r := newTestRenderer(t)
+	cats, _ := loadCatalogs(files)
+	for _, key := range []string{"error.no_such_key", "", "login.title", "scope.openid", "{{.}}"} {
+		for _, l := range languages {
+			want := `<p class="alert" role="alert">` + cats[l.code]["error.bad_request"] + "</p>"
+			for _, p := range []Page{ErrorPage{Message: key}, LoginPage{Error: key + "x"}} {
+				w := render(t, r, "/?lang="+l.code, p, http.StatusBadRequest)
+				if !strings.Contains(w.Body.String(), want) {
+					t.Errorf("%T key %q in %s: not shown as error.bad_request", p, key, l.code)
+				}
 			}
 		}
 	}
 }
 
-func TestUnknownMessageKey(t *testing.T) {
-	r, _ := New()
-	w := httptest.NewRecorder()
-	r.Render(w, httptest.NewRequest(http.MethodGet, "/?lang=en", nil), ErrorPage{Message: "error.no_such_key"}, 400)
-	if !strings.Contains(w.Body.String(), catalogue["en"]["error.bad_request"]) {
-		t.Fatalf("unknown key not rendered as bad_request: %s", w.Body.String())
-	}
-}
-
-func TestEscaping(t *testing.T) {
-	r, _ := New()
-	w := httptest.NewRecorder()
-	r.Render(w, httptest.NewRequest(http.MethodGet, "/", nil), ErrorPage{Code: "x", Message: "error.server", Detail: `<script>alert(1)</script>`}, 500)
-	w2 := httptest.NewRecorder()
-	r.Render(w2, httptest.NewRequest(http.MethodGet, "/", nil), LoginPage{ClientName: `"><script>alert(1)</script>`, Request: `" onload="x`}, 200)
-	for _, b := range []string{w.Body.String(), w2.Body.String()} {
-		if strings.Contains(b, "<script>alert") || strings.Contains(b, `" onload="x`) {
-			t.Fatalf("hostile text not escaped: %s", b)
-		}
-	}
-}
-
-func TestLang(t *testing.T) {
+func TestHostileValuesAreEscaped(t *testing.T) {
+	r := newTestRenderer(t)
+	const evil = `<script>alert(1)</script>`
+	const attr = `" onmouseover="alert(1)`
 	tests := []struct {
-		query, cookie, accept, want string
+		name string
+		page Page
 	}{
-		{"", "", "", "uz"},
-		{"lang=ru", "", "en", "ru"},
-		{"lang=fr", "", "", "uz"},
-		{"", "en", "ru", "en"},
-		{"", "xx", "ru-RU,ru;q=0.9,en;q=0.8", "ru"},
-		{"", "", "en-GB", "en"},
-		{"", "", "fr", "uz"},
-		{"", "", "fr;q=1, en;q=0.2, ru;q=0.5", "ru"},
-		{"", "", ";;;q=zz,,", "uz"},
-		{"", "", "en;q=2", "uz"},
+		{"login", LoginPage{Request: attr, ClientName: evil, CSRF: attr, AgentURL: attr, TLSLoginURL: "javascript:alert(1)"}},
+		{"consent", ConsentPage{Request: attr, ClientName: evil, CSRF: attr, Scopes: []string{evil}}},
+		{"logout", LogoutPage{CSRF: attr, ClientName: evil, State: attr, Hidden: map[string]string{attr: evil}}},
+		{"loggedout", LoggedOutPage{ReturnURL: "javascript:alert(1)"}},
+		{"error", ErrorPage{Code: evil, Message: evil, Detail: evil}},
 	}
 	for _, tc := range tests {
-		req := httptest.NewRequest(http.MethodGet, "/?"+tc.query, nil)
-		if tc.cookie != "" {
-			req.AddCookie(&http.Cookie{Name: langCookie, Value: tc.cookie})
-		}
-		if tc.accept != "" {
-			req.Header.Set("Accept-Language", tc.accept)
-		}
-		if got := Lang(req); got != tc.want {
-			t.Errorf("Lang(%q, cookie %q, %q) = %s; want %s", tc.query, tc.cookie, tc.accept, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			body := render(t, r, "/?lang=en&x="+`%22%3E%3Cscript%3E`, tc.page, 200).Body.String()
+			if m := inline(body); m != "" {
+				t.Errorf("hostile value produced %s", m)
+			}
+			for _, bad := range []string{evil, attr, `href="javascript:`, `"><script>`} {
+				if strings.Contains(body, bad) {
+					t.Errorf("page holds %s unescaped", bad)
+				}
+			}
+		})
 	}
-	w := httptest.NewRecorder()
-	SetLang(w, httptest.NewRequest(http.MethodGet, "/?lang=ru", nil))
-	c := w.Result().Cookies()
-	if len(c) != 1 || c[0].Value != "ru" || !c[0].Secure || !c[0].HttpOnly {
-		t.Fatalf("language cookie: %v", c)
-	}
-}
-
-func TestSecurityHeaders(t *testing.T) {
-	h := SecurityHeaders(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), []string{"http://127.0.0.1:8765"})
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
-	csp := w.Header().Get("Content-Security-Policy")
-	for _, want := range []string{"frame-ancestors 'none'", "script-src 'self'", "connect-src 'self' http://127.0.0.1:8765", "default-src 'none'"} {
-		if !strings.Contains(csp, want) {
-			t.Errorf("CSP %q lacks %q", csp, want)
-		}
-	}
-	for k, v := range map[string]string{"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"} {
-		if w.Header().Get(k) != v {
-			t.Errorf("%s = %q", k, w.Header().Get(k))
-		}
+	body := render(t, r, "/", ErrorPage{Detail: evil}, 500).Body.String()
+	if !strings.Contains(body, "<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>") {
+		t.Errorf("detail not escaped into a code element")
 	}
 }
 
-func TestStatic(t *testing.T) {
-	r, _ := New()
-	w := httptest.NewRecorder()
-	r.Static().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/static/login.js", nil))
-	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/javascript") || w.Header().Get("ETag") == "" {
-		t.Fatalf("login.js: %d %v", w.Code, w.Header())
+// TestErrorPageHasNoWayOut checks that the error page links nowhere but
+// to itself in another language: its redirect URI may be an attacker's.
+func TestErrorPageHasNoWayOut(t *testing.T) {
+	r := newTestRenderer(t)
+	target := "/oauth2/authorize?client_id=rp1&redirect_uri=https%3A%2F%2Fevil.example%2F"
+	body := render(t, r, target, ErrorPage{Code: "invalid_request", Message: "error.bad_redirect_uri", Detail: "https://evil.example/"}, 400).Body.String()
+	for _, m := range regexp.MustCompile(`(?i)\s(?:href|action|src)="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+		if !strings.HasPrefix(m[1], "?") && !strings.HasPrefix(m[1], "/static/") {
+			t.Errorf("error page links to %s", m[1])
+		}
 	}
-	w = httptest.NewRecorder()
-	r.Static().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/static/../web.go", nil))
-	if w.Code != 404 {
-		t.Fatalf("traversal: %d", w.Code)
+	if strings.Contains(body, "<form") {
+		t.Error("error page has a form")
 	}
 }
 
-func TestLoginScriptParses(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not on PATH")
-	}
-	if out, err := exec.Command("node", "--check", "static/login.js").CombinedOutput(); err != nil {
-		t.Fatalf("node --check: %v\n%s", err, out)
+func TestRenderHead(t *testing.T) {
+	r := newTestRenderer(t)
+	w := httptest.NewRecorder()
+	r.Render(w, httptest.NewRequest(http.MethodHead, "/", nil), LoggedOutPage{}, 0)
+	if w.Code != http.StatusOK || w.Body.Len() != 0 || w.Header().Get("Content-Length") == "" {
+		t.Fatalf("HEAD: %d, %d bytes, Content-Length %q", w.Code, w.Body.Len(), w.Header().Get("Content-Length"))
 	}
 }
