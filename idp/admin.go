@@ -118,6 +118,7 @@ func (p *Provider) handleAdminDisableClient(w http.ResponseWriter, r *http.Reque
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": errTemporarilyUnavail})
 		return
 	}
+	p.clients.Delete(rec.ID)
 	p.audit(ctx, actor, "client.disable", rec.ID, nil)
 	w.WriteHeader(http.StatusNoContent)
 }

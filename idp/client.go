@@ -309,28 +309,50 @@ func (p *Provider) RegisterClient(ctx context.Context, in ClientInput, actor str
 		}
 		return nil, err
 	}
+	p.clients.Delete(c.ID)
 	p.audit(ctx, actor, "client.register", c.ID, map[string]any{"auth_method": c.AuthMethod, "grant_types": c.GrantTypes, "scopes": c.Scopes})
 	c.CreatedAt = now
 	out.Client = *c
 	return out, nil
 }
 
+// clientCacheTTL bounds how long a replica keeps using a client record it
+// read: a registration change (disabling, say) reaches every replica
+// within it.
+const clientCacheTTL = 10 * time.Second
+
+type cachedClient struct {
+	c       *Client // nil: unknown or disabled
+	expires time.Time
+}
+
 // client loads an enabled client; nil and no error when it is unknown or
-// disabled.
+// disabled. Records are kept in process for clientCacheTTL: every login
+// and token request reads its client several times.
 func (p *Provider) client(ctx context.Context, id string) (*Client, error) {
 	if !validClientID(id) {
 		return nil, nil
 	}
+	now := p.now()
+	if v, ok := p.clients.Load(id); ok {
+		if cc := v.(cachedClient); now.Before(cc.expires) {
+			return cc.c, nil
+		}
+	}
 	rec, err := p.st.GetClient(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+		return nil, nil // not cached: the map holds registered clients only
 	}
 	if err != nil {
 		return nil, err
 	}
 	c, err := decodeClient(rec)
-	if err != nil || c.Disabled {
+	if err != nil {
 		return nil, err
 	}
+	if c.Disabled {
+		c = nil
+	}
+	p.clients.Store(id, cachedClient{c: c, expires: now.Add(clientCacheTTL)})
 	return c, nil
 }

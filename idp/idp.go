@@ -37,6 +37,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -136,6 +137,8 @@ type Provider struct {
 	issuer *url.URL
 	http   *http.Client
 	m      metrics
+	// clients caches registered clients' records for clientCacheTTL.
+	clients sync.Map
 }
 
 // New checks the configuration, creates the first signing key if there is

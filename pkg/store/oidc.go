@@ -173,7 +173,8 @@ const (
 	tokenInsert  = `INSERT INTO refresh_tokens (hash, family_id, grant_data, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`
 	tokenSelect  = `SELECT t.hash, t.family_id, f.client_id, f.subject, f.session_id, t.grant_data, t.created_at, t.expires_at,
 		t.used_at, f.revoked_at FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.hash = ?`
-	tokenUse     = `UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at = 0`
+	tokenRotate  = `UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at = 0 AND expires_at > ?
+		AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = ? AND f.revoked_at = 0)`
 	familyRevoke = `UPDATE refresh_families SET revoked_at = ? WHERE id = ? AND revoked_at = 0`
 )
 
@@ -204,49 +205,62 @@ func (s *sqlStore) GetRefreshToken(ctx context.Context, hash []byte) (RefreshTok
 }
 
 func (s *sqlStore) RotateRefreshToken(ctx context.Context, oldHash []byte, next RefreshToken, now time.Time) (RefreshToken, error) {
-	st, err := s.prepare(ctx, tokenSelect, tokenUse, tokenInsert, familyRevoke)
+	// The old token is read on the read pool; the write transaction holds
+	// only the conditional UPDATE (used_at = 0, unexpired, family not
+	// revoked) and the INSERT, so the single SQLite writer is held briefly
+	// and PostgreSQL serializes concurrent rotations on the row.
+	old, err := scanRefresh(s.queryRow(ctx, &s.rs, tokenSelect, oldHash))
 	if err != nil {
 		return RefreshToken{}, err
 	}
-	var old RefreshToken
-	reused := false
+	if !old.RevokedAt.IsZero() || !old.ExpiresAt.After(now) {
+		return RefreshToken{}, ErrConflict
+	}
+	st, err := s.prepare(ctx, tokenRotate, tokenInsert, familyRevoke)
+	if err != nil {
+		return RefreshToken{}, err
+	}
+	grant := next.Grant
+	if grant == nil {
+		grant = old.Grant
+	}
+	rotated := false
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		old, err = scanRefresh(tx.StmtContext(ctx, st[0]).QueryRowContext(ctx, oldHash))
+		res, err := txExec(ctx, tx, st[0], micros(now), oldHash, micros(now), old.FamilyID)
 		if err != nil {
 			return err
 		}
-		if !old.RevokedAt.IsZero() || !old.ExpiresAt.After(now) {
-			return ErrConflict
+		n, err := res.RowsAffected()
+		if err != nil {
+			return mapErr(err)
 		}
-		if old.UsedAt.IsZero() {
-			res, err := txExec(ctx, tx, st[1], micros(now), oldHash)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return mapErr(err)
-			} else if n == 1 {
-				grant := next.Grant
-				if grant == nil {
-					grant = old.Grant
-				}
-				_, err := txExec(ctx, tx, st[2], next.Hash, old.FamilyID, grant, micros(next.CreatedAt), micros(next.ExpiresAt))
-				return err
-			}
+		if n == 1 {
+			rotated = true
+			_, err := txExec(ctx, tx, st[1], next.Hash, old.FamilyID, grant, micros(next.CreatedAt), micros(next.ExpiresAt))
+			return err
 		}
-		// Used already (or by a concurrent rotation that won): revoke.
-		reused = true
-		_, err = txExec(ctx, tx, st[3], micros(now), old.FamilyID)
-		return err
+		return nil
 	})
 	if err != nil {
 		return RefreshToken{}, err
 	}
-	if reused {
-		return RefreshToken{}, ErrReused
+	if rotated {
+		return old, nil
 	}
-	return old, nil
+	// Not rotated: used already (a replay, or a concurrent rotation won),
+	// or the family was revoked or the token expired in between. Read
+	// again on the writer to tell which.
+	cur, err := scanRefresh(s.queryRow(ctx, &s.ws, tokenSelect, oldHash))
+	if err != nil {
+		return RefreshToken{}, err
+	}
+	if !cur.RevokedAt.IsZero() && cur.UsedAt.IsZero() || !cur.ExpiresAt.After(now) {
+		return RefreshToken{}, ErrConflict
+	}
+	if _, err := s.exec(ctx, familyRevoke, micros(now), old.FamilyID); err != nil {
+		return RefreshToken{}, err
+	}
+	return RefreshToken{}, ErrReused
 }
 
 func (s *sqlStore) RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error {
