@@ -173,7 +173,7 @@ const (
 	tokenInsert  = `INSERT INTO refresh_tokens (hash, family_id, grant_data, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`
 	tokenSelect  = `SELECT t.hash, t.family_id, f.client_id, f.subject, f.session_id, t.grant_data, t.created_at, t.expires_at,
 		t.used_at, f.revoked_at FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.hash = ?`
-	tokenRotate  = `UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at = 0 AND expires_at > ?
+	tokenRotate = `UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at = 0 AND expires_at > ?
 		AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = ? AND f.revoked_at = 0)`
 	familyRevoke = `UPDATE refresh_families SET revoked_at = ? WHERE id = ? AND revoked_at = 0`
 )
