@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/yagona/yagona/pkg/ident"
+	"github.com/yagona/yagona/pkg/revocation"
 )
 
 // Levels of assurance, lowest first. acr carries one of them.
@@ -308,4 +309,23 @@ func (f OwnStatus) CertificateStatus(ctx context.Context, cert, _ *x509.Certific
 		return "", fmt.Errorf("certificate status: %w", err)
 	}
 	return st, nil
+}
+
+// OCSPStatus answers for an external CA's certificates from their OCSP
+// responder (pkg/revocation), asked only after the chain is validated.
+type OCSPStatus struct{ OCSP *revocation.OCSP }
+
+// CertificateStatus implements StatusSource.
+func (s OCSPStatus) CertificateStatus(ctx context.Context, cert, issuer *x509.Certificate) (string, error) {
+	st, err := s.OCSP.Status(ctx, cert, issuer)
+	if err != nil {
+		return "", err
+	}
+	switch st {
+	case revocation.Good:
+		return StatusGood, nil
+	case revocation.Revoked:
+		return StatusRevoked, nil
+	}
+	return StatusUnknown, nil
 }

@@ -139,6 +139,8 @@ func withEKU(eku ...x509.ExtKeyUsage) leafOpt {
 func withValidity(from, to time.Time) leafOpt {
 	return func(c *x509.Certificate) { c.NotBefore, c.NotAfter = from, to }
 }
+func withOCSP(url string) leafOpt { return func(c *x509.Certificate) { c.OCSPServer = []string{url} } }
+
 func withOrg(tin, org, title string) leafOpt {
 	return func(c *x509.Certificate) {
 		c.Subject.Organization = []string{org}

@@ -106,7 +106,11 @@ type ExternalAnchorConfig struct {
 	Name          string   `yaml:"name"`
 	Root          string   `yaml:"root"`          // PEM file
 	Intermediates []string `yaml:"intermediates"` // PEM files
-	FailOpen      bool     `yaml:"fail_open"`
+	// Status is how revocation is learnt: "ocsp" (the default: the
+	// responder the certificate names, asked only after its chain is
+	// validated, answers cached until nextUpdate) or "none".
+	Status   string `yaml:"status"`
+	FailOpen bool   `yaml:"fail_open"`
 }
 
 // ProfileConfig is one certificate profile in the configuration.
@@ -233,6 +237,9 @@ func (c *Config) validate() error {
 	for i, a := range c.IDP.ExternalAnchors {
 		if a.Name == "" || a.Root == "" {
 			bad("idp.external_anchors[%d]: name and root are required", i)
+		}
+		if a.Status != "" && a.Status != "ocsp" && a.Status != "none" {
+			bad("idp.external_anchors[%d].status: %q is not ocsp or none", i, a.Status)
 		}
 	}
 	return errors.Join(errs...)

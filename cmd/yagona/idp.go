@@ -18,6 +18,7 @@ import (
 	"github.com/yagona/yagona/idp"
 	"github.com/yagona/yagona/pkg/kms"
 	"github.com/yagona/yagona/pkg/operator"
+	"github.com/yagona/yagona/pkg/revocation"
 	"github.com/yagona/yagona/pkg/store"
 )
 
@@ -52,9 +53,11 @@ func (a *app) newIDP(ctx context.Context) error {
 			}
 			inter = append(inter, cs...)
 		}
-		// No status source for external CAs yet: they fail closed unless
-		// fail_open is set (docs/login.md).
-		anchors = append(anchors, idp.TrustAnchor{Name: ea.Name, Root: roots[0], Intermediates: inter, FailOpen: ea.FailOpen})
+		anchor := idp.TrustAnchor{Name: ea.Name, Root: roots[0], Intermediates: inter, FailOpen: ea.FailOpen}
+		if ea.Status != "none" {
+			anchor.Status = idp.OCSPStatus{OCSP: &revocation.OCSP{Cache: a.cache}}
+		}
+		anchors = append(anchors, anchor)
 	}
 	pols := map[string]idp.LoginPolicy{}
 	for oid, lp := range cfg.IDP.LoginPolicies {
