@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
 	"errors"
@@ -232,14 +233,18 @@ func writeCert(path string, c *x509.Certificate) error {
 
 // SystemCert names a certificate the CA issues to its own services.
 type SystemCert struct {
-	Kind     string   // "ocsp" or "tls"
+	Kind     string   // "ocsp", "tls" or "tsa"
 	CertPath string   // PEM file
 	KeyURI   string   // its key
 	Hosts    []string // TLS: DNS names and IP addresses
 	Validity time.Duration
 }
 
-var oidOCSPNoCheck = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}
+var (
+	oidOCSPNoCheck  = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}
+	oidExtKeyUsage  = asn1.ObjectIdentifier{2, 5, 29, 37}
+	oidTimeStamping = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 8}
+)
 
 // SystemCertificate loads a system certificate, issuing a new one (and a
 // key if there is none) when it is missing, renewed a third of its life
@@ -287,6 +292,17 @@ func (a *Authority) SystemCertificate(ctx context.Context, ks KeyStore, sc Syste
 				tmpl.DNSNames = append(tmpl.DNSNames, h)
 			}
 		}
+	case "tsa":
+		// RFC 3161 §2.3: the one extended key usage timeStamping, critical.
+		// crypto/x509 writes extKeyUsage non-critical, so it goes in as a
+		// raw extension.
+		tmpl.ExtKeyUsage = nil
+		tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment
+		eku, err := asn1.Marshal([]asn1.ObjectIdentifier{oidTimeStamping})
+		if err != nil {
+			return nil, nil, err
+		}
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: oidExtKeyUsage, Critical: true, Value: eku})
 	default:
 		return nil, nil, fmt.Errorf("ca: unknown system certificate kind %q", sc.Kind)
 	}
@@ -314,6 +330,9 @@ func (a *Authority) SystemCertificate(ctx context.Context, ks KeyStore, sc Syste
 func systemName(sc SystemCert) string {
 	if sc.Kind == "tls" && len(sc.Hosts) > 0 {
 		return sc.Hosts[0]
+	}
+	if sc.Kind == "tsa" {
+		return "Yagona Time-Stamping Authority"
 	}
 	return "Yagona OCSP Responder"
 }

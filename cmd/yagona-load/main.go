@@ -39,7 +39,7 @@ func main() {
 	flag.StringVar(&o.OCSPURL, "ocsp", "http://127.0.0.1:8080/ocsp", "OCSP URL")
 	flag.StringVar(&o.CAFile, "ca-file", "yagona-data/certs/root.pem", "trust anchor PEM")
 	flag.StringVar(&o.TokenFile, "token-file", "yagona-data/secrets/admin-token", "operator token file")
-	flag.StringVar(&o.Scenario, "scenario", "issue", "issue, ocsp, login, code or refresh")
+	flag.StringVar(&o.Scenario, "scenario", "issue", "issue, ocsp, tsa, login, code or refresh")
 	flag.IntVar(&o.N, "n", 2000, "requests to time (upper bound)")
 	flag.IntVar(&o.Concurrency, "c", 32, "concurrent clients")
 	flag.IntVar(&o.Certs, "certs", 50, "ocsp, login: certificates to spread requests over")

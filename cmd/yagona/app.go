@@ -26,6 +26,7 @@ import (
 	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/ca/api"
 	"github.com/yagona/yagona/ca/responder"
+	"github.com/yagona/yagona/ca/tsa"
 	"github.com/yagona/yagona/idp"
 	"github.com/yagona/yagona/pkg/cache"
 	"github.com/yagona/yagona/pkg/kms"
@@ -47,6 +48,9 @@ type app struct {
 	ks       keyStore
 	ocspSC   ca.SystemCert
 	tlsSC    ca.SystemCert
+	tsaSC    ca.SystemCert
+	tsa      *tsa.TSA
+	tsaCert  atomic.Pointer[x509.Certificate]
 	hier     *ca.Hierarchy
 	registry *prometheus.Registry
 	idp      *idp.Provider
@@ -192,6 +196,18 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	if err != nil {
 		return nil, err
 	}
+	a.tsaSC = ca.SystemCert{Kind: "tsa", CertPath: cfg.dataPath("certs/tsa.pem"), KeyURI: cfg.Keys.TSA,
+		Validity: orDefault(cfg.CA.TSACertValidity, 365*24*time.Hour)}
+	tsaCert, tsaKey, err := a.auth.SystemCertificate(ctx, ks, a.tsaSC)
+	if err != nil {
+		return nil, err
+	}
+	a.tsaCert.Store(tsaCert)
+	tsaPolicy, _ := parseOID(cfg.CA.TSAPolicy)
+	if a.tsa, err = tsa.New(tsa.Config{Cert: tsaCert, Signer: tsaKey, Policy: tsaPolicy, Accuracy: cfg.CA.TSAAccuracy,
+		Logger: log, Registerer: a.registry}); err != nil {
+		return nil, err
+	}
 	created, err := operator.Bootstrap(ctx, a.store, cfg.dataPath("secrets/admin-token"), time.Now())
 	if err != nil {
 		return nil, err
@@ -224,6 +240,16 @@ func (a *app) refreshSystemCerts(ctx context.Context) {
 		} else {
 			a.ocspCert.Store(cert)
 			a.log.InfoContext(ctx, "ocsp signer renewed", "serial", cert.SerialNumber.Text(16), "not_after", cert.NotAfter)
+		}
+	}
+	if cert, key, err := a.auth.SystemCertificate(ctx, a.ks, a.tsaSC); err != nil {
+		a.log.ErrorContext(ctx, "tsa certificate renewal failed", "err", err)
+	} else if !cert.Equal(a.tsaCert.Load()) {
+		if err := a.tsa.SetSigner(cert, key); err != nil {
+			a.log.ErrorContext(ctx, "tsa signer swap failed", "err", err)
+		} else {
+			a.tsaCert.Store(cert)
+			a.log.InfoContext(ctx, "tsa certificate renewed", "serial", cert.SerialNumber.Text(16), "not_after", cert.NotAfter)
 		}
 	}
 	if cert, key, err := a.auth.SystemCertificate(ctx, a.ks, a.tlsSC); err != nil {
@@ -273,11 +299,13 @@ func (a *app) handlers() (https, plain http.Handler) {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
 	}
 	secure := http.NewServeMux()
+	secure.Handle("/pki/tsa", a.tsa)
 	a.api.RegisterAPI(secure)
 	a.idp.Register(secure)
 	a.api.RegisterPKI(secure)
 	ops(secure)
 	open := http.NewServeMux()
+	open.Handle("/pki/tsa", a.tsa)
 	a.api.RegisterPKI(open)
 	ops(open)
 	return a.api.Handler(secure), a.api.Handler(open)

@@ -111,3 +111,8 @@ func BenchmarkCodeHTTP(b *testing.B) {
 func BenchmarkRefreshHTTP(b *testing.B) {
 	benchOIDC(b, func(c *load.Client, o load.Options) (func(int) error, error) { return c.PrepareRefresh(o.Concurrency) })
 }
+
+// BenchmarkTSAHTTP: RFC 3161 time-stamp tokens over plain HTTP.
+func BenchmarkTSAHTTP(b *testing.B) {
+	benchOIDC(b, func(c *load.Client, o load.Options) (func(int) error, error) { return c.PrepareTSA(b.N) })
+}

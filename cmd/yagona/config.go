@@ -42,6 +42,7 @@ type Config struct {
 		Root               string `yaml:"root"`
 		Issuing            string `yaml:"issuing"`
 		OCSP               string `yaml:"ocsp"`
+		TSA                string `yaml:"tsa"`
 		TLS                string `yaml:"tls"`
 	} `yaml:"keys"`
 	CA struct {
@@ -54,6 +55,9 @@ type Config struct {
 		OCSPValidity      time.Duration `yaml:"ocsp_validity"`
 		OCSPCertValidity  time.Duration `yaml:"ocsp_cert_validity"`
 		TLSCertValidity   time.Duration `yaml:"tls_cert_validity"`
+		TSACertValidity   time.Duration `yaml:"tsa_cert_validity"`
+		TSAPolicy         string        `yaml:"tsa_policy"`   // policy OID in every time-stamp token
+		TSAAccuracy       time.Duration `yaml:"tsa_accuracy"` // stated accuracy; zero: 1 s
 		FailuresPerMinute int           `yaml:"failures_per_minute"`
 		LintExclude       []string      `yaml:"lint_exclude"`
 	} `yaml:"ca"`
@@ -182,7 +186,7 @@ func (c *Config) validate() error {
 	if c.Keys.PassphraseEnv == "" && c.Keys.PassphraseFile == "" {
 		bad("keys: passphrase_env or passphrase_file is required")
 	}
-	for name, uri := range map[string]string{"root": c.Keys.Root, "issuing": c.Keys.Issuing, "ocsp": c.Keys.OCSP, "tls": c.Keys.TLS} {
+	for name, uri := range map[string]string{"root": c.Keys.Root, "issuing": c.Keys.Issuing, "ocsp": c.Keys.OCSP, "tls": c.Keys.TLS, "tsa": c.Keys.TSA} {
 		if uri == "" {
 			bad("keys.%s: key URI is required", name)
 		}
@@ -202,6 +206,9 @@ func (c *Config) validate() error {
 	}
 	if _, err := c.profiles(); err != nil {
 		errs = append(errs, err)
+	}
+	if _, err := parseOID(c.CA.TSAPolicy); err != nil {
+		bad("ca.tsa_policy: %v", err)
 	}
 	if c.IDP.SubjectSecretEnv == "" && c.IDP.SubjectSecretFile == "" {
 		bad("idp: subject_secret_env or subject_secret_file is required")

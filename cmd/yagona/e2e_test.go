@@ -414,7 +414,7 @@ func TestProfilesLintClean(t *testing.T) {
 		s.enrollWithOpenSSL(dir, c.pinfl, c.profile, c.extra)
 		ders = append(ders, readPEM(t, filepath.Join(dir, "leaf.pem")))
 	}
-	for _, f := range []string{"ocsp.pem", "tls.pem", "issuing.pem", "root.pem"} {
+	for _, f := range []string{"ocsp.pem", "tls.pem", "tsa.pem", "issuing.pem", "root.pem"} {
 		ders = append(ders, readPEM(t, filepath.Join(s.data, "certs", f)))
 	}
 	reg, err := lint.GlobalRegistry().Filter(lint.FilterOptions{IncludeSources: lint.SourceList{lint.RFC5280, lint.RFC5480, lint.RFC3279, lint.EtsiEsi}})
@@ -504,4 +504,41 @@ func TestCitizenClient(t *testing.T) {
 	}
 	s.mustCLI("cert", "resume", "--serial", renewed.Serial)
 	s.mustCLI("cert", "show", "--serial", renewed.Serial, "--cert", p("new.pem"), "--key", p("new.key"))
+}
+
+// TestTimeStampOpenSSL: openssl ts makes a query, the server's TSA
+// answers at /pki/tsa on the plain listener, and openssl ts -verify
+// accepts the token against the Yagona root.
+func TestTimeStampOpenSSL(t *testing.T) {
+	needOpenSSL(t)
+	s := startServer(t, nil)
+	dir := t.TempDir()
+	write(t, dir, "doc.txt", "a decision of the ministry\n")
+	write(t, dir, "root.pem", s.rootPEM)
+	write(t, dir, "issuing.pem", string(s.fetch(s.http+"/pki/ca.pem")))
+	mustOpenSSL(t, dir, "ts", "-query", "-data", "doc.txt", "-sha256", "-cert", "-out", "req.tsq")
+	q, _ := os.ReadFile(filepath.Join(dir, "req.tsq"))
+	resp, err := http.Post(s.http+"/pki/tsa", "application/timestamp-query", bytes.NewReader(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/timestamp-reply" {
+		t.Fatalf("tsa: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	write(t, dir, "resp.tsr", string(body))
+	out := mustOpenSSL(t, dir, "ts", "-verify", "-in", "resp.tsr", "-queryfile", "req.tsq", "-CAfile", "root.pem", "-untrusted", "issuing.pem")
+	if !strings.Contains(out, "Verification: OK") {
+		t.Fatalf("openssl ts -verify: %s", out)
+	}
+	text := mustOpenSSL(t, dir, "ts", "-reply", "-in", "resp.tsr", "-text")
+	if !strings.Contains(text, "Policy OID: 2.999.860.2.1") {
+		t.Fatalf("policy: %s", text)
+	}
+	// The TSA certificate: critical extended key usage timeStamping.
+	tsaText := mustOpenSSL(t, filepath.Join(s.data, "certs"), "x509", "-in", "tsa.pem", "-noout", "-text")
+	if !strings.Contains(tsaText, "X509v3 Extended Key Usage: critical") || !strings.Contains(tsaText, "Time Stamping") {
+		t.Fatalf("tsa certificate: %s", tsaText)
+	}
 }

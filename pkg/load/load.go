@@ -16,11 +16,13 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -78,6 +80,8 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		work, err = c.PrepareIssue(o.N)
 	case "ocsp":
 		work, err = c.PrepareOCSP(o.Certs)
+	case "tsa":
+		work, err = c.PrepareTSA(o.N)
 	case "login":
 		work, err = c.PrepareLogin(o.Certs)
 	case "code":
@@ -309,6 +313,51 @@ func (c *Client) PrepareOCSP(certs int) (func(int) error, error) {
 		}
 	}
 	return c.rawPoster(c.o.OCSPURL, "application/ocsp-request", reqs, "200")
+}
+
+// PrepareTSA builds n time-stamp queries (SHA-256 of random documents,
+// with nonces, asking for the certificate) and times them against
+// /pki/tsa on the plain HTTP listener (the OCSP URL's host).
+func (c *Client) PrepareTSA(n int) (func(int) error, error) {
+	u, err := url.Parse(c.o.OCSPURL)
+	if err != nil {
+		return nil, err
+	}
+	u.Path = "/pki/tsa"
+	n = max(1, min(n, 10000))
+	reqs := make([][]byte, n)
+	for i := range n {
+		doc := make([]byte, 32)
+		_, _ = rand.Read(doc)
+		sum := sha256.Sum256(doc)
+		nonce := make([]byte, 8)
+		_, _ = rand.Read(nonce)
+		reqs[i] = tsQuery(sum[:], nonce)
+	}
+	return c.rawPoster(u.String(), "application/timestamp-query", reqs, "200")
+}
+
+// tsQuery is a DER TimeStampReq (RFC 3161): version 1, SHA-256 imprint,
+// nonce, certReq true.
+func tsQuery(digest, nonce []byte) []byte {
+	type imprint struct {
+		Alg  struct{ Algorithm asn1.ObjectIdentifier }
+		Hash []byte
+	}
+	type req struct {
+		Version int
+		Imprint imprint
+		Nonce   *big.Int `asn1:"optional"`
+		CertReq bool     `asn1:"optional"`
+	}
+	var r req
+	r.Version = 1
+	r.Imprint.Alg.Algorithm = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
+	r.Imprint.Hash = digest
+	r.Nonce = new(big.Int).SetBytes(nonce)
+	r.CertReq = true
+	b, _ := asn1.Marshal(r)
+	return b
 }
 
 // rawPoster posts the bodies over raw keep-alive HTTP/1.1 connections
