@@ -91,7 +91,7 @@ const (
 )
 
 func (s *sqlStore) IssueCertificate(ctx context.Context, c Certificate, enrollmentID string, now time.Time, audit AuditEvent) error {
-	st, err := s.prepare(ctx, claimEnrollment, enrollmentExists, insertCert, auditInsert)
+	st, err := s.prepare(ctx, claimEnrollment, enrollmentExists, insertCert, auditInsert, logQueueInsert)
 	if err != nil {
 		return err
 	}
@@ -114,8 +114,16 @@ func (s *sqlStore) IssueCertificate(ctx context.Context, c Certificate, enrollme
 		}
 		_, err := txExec(ctx, tx, st[2], c.Serial, c.Issuer, c.PINFL, c.Profile, c.EnrollmentID, c.RenewedFrom,
 			micros(c.NotBefore), micros(c.NotAfter), c.DER, string(c.Status), micros(c.RevokedAt), c.Reason, micros(c.CreatedAt))
-		if err != nil || audit.Action == "" {
+		if err != nil {
 			return err
+		}
+		// The transparency log entry, in the same transaction: no
+		// certificate is on record without it.
+		if _, err := txExec(ctx, tx, st[4], "certificate", c.Serial, c.PINFL, c.DER, micros(now)); err != nil {
+			return err
+		}
+		if audit.Action == "" {
+			return nil
 		}
 		_, err = txExec(ctx, tx, st[3], micros(audit.Time), audit.Actor, audit.Action, audit.Subject, audit.Details)
 		return err

@@ -172,7 +172,8 @@ type Store interface {
 	// ErrNotFound) and nothing is written. A duplicate serial gives
 	// ErrAlreadyExists and leaves the enrollment unused. Of any number of
 	// concurrent calls for one enrollment, exactly one succeeds. enrollmentID
-	// is normally c.EnrollmentID. The audit
+	// is normally c.EnrollmentID. The certificate is queued for the
+	// transparency log in the same transaction. The audit
 	// event, when its Action is set, is appended in the same transaction,
 	// so no certificate is recorded without its audit entry.
 	IssueCertificate(ctx context.Context, c Certificate, enrollmentID string, now time.Time, audit AuditEvent) error
@@ -214,6 +215,7 @@ type Store interface {
 	ListAudit(ctx context.Context, afterID int64, limit int) ([]AuditEvent, error)
 
 	OIDC
+	TransLog
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
