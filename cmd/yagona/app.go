@@ -32,6 +32,7 @@ import (
 	"github.com/yagona/yagona/pkg/kms"
 	"github.com/yagona/yagona/pkg/operator"
 	"github.com/yagona/yagona/pkg/store"
+	"github.com/yagona/yagona/pkg/translog"
 )
 
 // app is the wired server: what `serve` runs and `init` creates.
@@ -50,6 +51,7 @@ type app struct {
 	tlsSC    ca.SystemCert
 	tsaSC    ca.SystemCert
 	tsa      *tsa.TSA
+	tlog     *translog.Log
 	tsaCert  atomic.Pointer[x509.Certificate]
 	hier     *ca.Hierarchy
 	registry *prometheus.Registry
@@ -208,6 +210,13 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 		Logger: log, Registerer: a.registry}); err != nil {
 		return nil, err
 	}
+	logKey, err := loadOrCreate(ks, cfg.Keys.Log, string(kms.Ed25519))
+	if err != nil {
+		return nil, fmt.Errorf("log key: %w", err)
+	}
+	if a.tlog, err = translog.New(translog.Config{Origin: logOrigin(cfg), Key: logKey, Logger: log}, a.store); err != nil {
+		return nil, err
+	}
 	created, err := operator.Bootstrap(ctx, a.store, cfg.dataPath("secrets/admin-token"), time.Now())
 	if err != nil {
 		return nil, err
@@ -300,12 +309,15 @@ func (a *app) handlers() (https, plain http.Handler) {
 	}
 	secure := http.NewServeMux()
 	secure.Handle("/pki/tsa", a.tsa)
+	secure.Handle("/log/", a.tlog.Handler())
+	secure.HandleFunc("GET /api/v1/log/mine", a.myLogEntries)
 	a.api.RegisterAPI(secure)
 	a.idp.Register(secure)
 	a.api.RegisterPKI(secure)
 	ops(secure)
 	open := http.NewServeMux()
 	open.Handle("/pki/tsa", a.tsa)
+	open.Handle("/log/", a.tlog.Handler())
 	a.api.RegisterPKI(open)
 	ops(open)
 	return a.api.Handler(secure), a.api.Handler(open)

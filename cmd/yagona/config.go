@@ -43,6 +43,7 @@ type Config struct {
 		Issuing            string `yaml:"issuing"`
 		OCSP               string `yaml:"ocsp"`
 		TSA                string `yaml:"tsa"`
+		Log                string `yaml:"log"` // Ed25519 key signing the transparency log's checkpoints
 		TLS                string `yaml:"tls"`
 	} `yaml:"keys"`
 	CA struct {
@@ -58,6 +59,7 @@ type Config struct {
 		TSACertValidity   time.Duration `yaml:"tsa_cert_validity"`
 		TSAPolicy         string        `yaml:"tsa_policy"`   // policy OID in every time-stamp token
 		TSAAccuracy       time.Duration `yaml:"tsa_accuracy"` // stated accuracy; zero: 1 s
+		LogInterval       time.Duration `yaml:"log_interval"` // transparency log integration and checkpoint period; zero: 10 s
 		FailuresPerMinute int           `yaml:"failures_per_minute"`
 		LintExclude       []string      `yaml:"lint_exclude"`
 	} `yaml:"ca"`
@@ -186,7 +188,7 @@ func (c *Config) validate() error {
 	if c.Keys.PassphraseEnv == "" && c.Keys.PassphraseFile == "" {
 		bad("keys: passphrase_env or passphrase_file is required")
 	}
-	for name, uri := range map[string]string{"root": c.Keys.Root, "issuing": c.Keys.Issuing, "ocsp": c.Keys.OCSP, "tls": c.Keys.TLS, "tsa": c.Keys.TSA} {
+	for name, uri := range map[string]string{"root": c.Keys.Root, "issuing": c.Keys.Issuing, "ocsp": c.Keys.OCSP, "tls": c.Keys.TLS, "tsa": c.Keys.TSA, "log": c.Keys.Log} {
 		if uri == "" {
 			bad("keys.%s: key URI is required", name)
 		}

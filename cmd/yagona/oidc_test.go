@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
@@ -277,5 +279,98 @@ func TestOfficerLogsInWithCertificate(t *testing.T) {
 	}
 	if err := addPerson("51234567890123"); err != nil {
 		t.Fatalf("officer token refused: %v", err)
+	}
+}
+
+// TestTransparencyLog: issued certificates enter the log; `yagona log
+// verify` proves a certificate's inclusion and the consistency of two
+// checkpoints offline, and refuses a proof for another certificate; a
+// person lists the certificates issued under their PINFL.
+func TestTransparencyLog(t *testing.T) {
+	needOpenSSL(t)
+	s := startServer(t, func(c *Config) { c.CA.LogInterval = 100 * time.Millisecond })
+	d1, d2 := t.TempDir(), t.TempDir()
+	serial1 := s.enrollWithOpenSSL(d1, "31204900012345", "citizen", nil)
+	work := t.TempDir()
+	p := func(n string) string { return filepath.Join(work, n) }
+	waitProof := func(serial, out string) {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			if _, err := s.cli("log", "fetch", "--serial", serial, "--out", out); err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no inclusion proof for %s", serial)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	s.mustCLI("log", "fetch", "--what", "key", "--out", p("key.txt"))
+	waitProof(serial1, p("b1.json"))
+	s.mustCLI("log", "fetch", "--what", "checkpoint", "--out", p("cp1.txt"))
+	out := s.mustCLI("log", "verify", "--key-file", p("key.txt"), "--bundle", p("b1.json"), "--cert", filepath.Join(d1, "leaf.pem"))
+	if !strings.Contains(out, "OK: certificate "+serial1) {
+		t.Fatalf("verify: %s", out)
+	}
+	serial2 := s.enrollWithOpenSSL(d2, "31204900012346", "citizen", nil)
+	waitProof(serial2, p("b2.json"))
+	s.mustCLI("log", "fetch", "--what", "checkpoint", "--out", p("cp2.txt"))
+	if _, err := s.cli("log", "verify", "--key-file", p("key.txt"), "--bundle", p("b2.json"), "--cert", filepath.Join(d1, "leaf.pem")); err == nil {
+		t.Fatal("a proof verified for another certificate")
+	}
+	var b map[string]any
+	raw, _ := os.ReadFile(p("b1.json"))
+	_ = json.Unmarshal(raw, &b)
+	var cp1, cp2 struct{ Size int64 }
+	for name, cp := range map[string]*struct{ Size int64 }{"cp1.txt": &cp1, "cp2.txt": &cp2} {
+		b, _ := os.ReadFile(p(name))
+		lines := strings.Split(string(b), "\n")
+		_, _ = fmt.Sscan(lines[1], &cp.Size)
+	}
+	if cp2.Size <= cp1.Size {
+		t.Fatalf("the tree did not grow: %d, %d", cp1.Size, cp2.Size)
+	}
+	s.mustCLI("log", "fetch", "--from", fmt.Sprint(cp1.Size), "--to", fmt.Sprint(cp2.Size), "--out", p("cons.json"))
+	out = s.mustCLI("log", "verify", "--key-file", p("key.txt"), "--old", p("cp1.txt"), "--new", p("cp2.txt"), "--consistency", p("cons.json"))
+	if !strings.Contains(out, "is a prefix") {
+		t.Fatalf("consistency: %s", out)
+	}
+	// A tampered leaf fails.
+	b["leaf"] = base64.StdEncoding.EncodeToString([]byte("certificate\nforged"))
+	forged, _ := json.Marshal(b)
+	write(t, work, "forged.json", string(forged))
+	if _, err := s.cli("log", "verify", "--key-file", p("key.txt"), "--bundle", p("forged.json")); err == nil {
+		t.Fatal("a forged leaf verified")
+	}
+
+	// The person lists the certificates issued under their PINFL.
+	secret := s.registerClient("--id", "my-certs", "--name", "My certificates", "--redirect-uri", "https://mine.example/cb",
+		"--scope", "openid", "--scope", "pinfl")
+	ctx := oidc.ClientContext(context.Background(), s.client)
+	provider, err := oidc.NewProvider(ctx, s.https)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := oauth2.Config{ClientID: "my-certs", ClientSecret: secret, Endpoint: provider.Endpoint(), RedirectURL: "https://mine.example/cb",
+		Scopes: []string{"openid", "pinfl"}}
+	verifier := oauth2.GenerateVerifier()
+	redirect := s.opensslLogin(s.browser(), d1, conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+	ru, _ := url.Parse(redirect)
+	tok, err := conf.Exchange(ctx, ru.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mine struct {
+		PINFL   string `json:"pinfl"`
+		Entries []struct {
+			Ref string `json:"ref"`
+		} `json:"entries"`
+	}
+	if st := s.api("GET", "/api/v1/log/mine", tok.AccessToken, nil, &mine); st != 200 || mine.PINFL != "31204900012345" ||
+		len(mine.Entries) != 1 || mine.Entries[0].Ref != serial1 {
+		t.Fatalf("my log entries: %d %+v", st, mine)
+	}
+	if st := s.api("GET", "/api/v1/log/mine", "", nil, nil); st != 401 {
+		t.Fatalf("without a token: %d", st)
 	}
 }

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"crypto"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/yagona/yagona/pkg/translog"
+)
+
+// loadOrCreate loads the key under uri, creating it on first start.
+func loadOrCreate(ks keyStore, uri, alg string) (crypto.Signer, error) {
+	ok, err := ks.Exists(uri)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		return ks.Load(uri)
+	}
+	return ks.Create(uri, alg)
+}
+
+// logOrigin names the log: the public HTTPS host and /log.
+func logOrigin(cfg *Config) string {
+	u, err := url.Parse(cfg.PublicURL.HTTPS)
+	if err != nil || u.Host == "" {
+		return "yagona/log"
+	}
+	return u.Host + "/log"
+}
+
+// myLogEntries lists the log entries of the person an access token (scope
+// pinfl) names: every certificate ever issued under their PINFL.
+func (a *app) myLogEntries(w http.ResponseWriter, r *http.Request) {
+	tok := bearerToken(r)
+	at, err := a.idp.VerifyAccessToken(r, tok)
+	if tok == "" || err != nil || at.PINFL == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="yagona", scope="openid pinfl"`)
+		writeJSONError(w, http.StatusUnauthorized, "unauthorized", "an access token with scope pinfl is required")
+		return
+	}
+	es, err := a.store.LogEntriesOf(r.Context(), at.PINFL)
+	if err != nil {
+		writeJSONError(w, http.StatusServiceUnavailable, "unavailable", "try again")
+		return
+	}
+	out := make([]map[string]any, 0, len(es))
+	for _, e := range es {
+		item := map[string]any{"index": e.Index, "kind": e.Kind, "ref": e.Ref, "logged_at": e.CreatedAt.Format(time.RFC3339)}
+		if e.Kind == "certificate" {
+			if c, err := x509.ParseCertificate(e.Data); err == nil {
+				item["subject"], item["not_before"], item["not_after"] = c.Subject.String(), c.NotBefore, c.NotAfter
+			}
+		}
+		out = append(out, item)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]any{"pinfl": at.PINFL, "entries": out})
+}
+
+func writeJSONError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+}
+
+// newLogCmd is `yagona log`: fetch proofs from a server, and verify them
+// offline against the log's verifier key.
+func newLogCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "log", Short: "Transparency log: fetch proofs and verify them offline"}
+	cmd.AddCommand(newLogFetchCmd(g), newLogVerifyCmd(g))
+	return cmd
+}
+
+func newLogFetchCmd(g *globals) *cobra.Command {
+	var f clientFlags
+	var serial, what, out string
+	var from, to int64
+	cmd := &cobra.Command{
+		Use:   "fetch",
+		Short: "Fetch the verifier key, the latest checkpoint, an inclusion proof (--serial) or a consistency proof (--from, --to)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.newClient(&f, false)
+			if err != nil {
+				return err
+			}
+			path := ""
+			switch {
+			case what == "key":
+				path = "/log/key"
+			case what == "checkpoint":
+				path = "/log/checkpoint"
+			case serial != "":
+				path = "/log/proof/certificate/" + url.PathEscape(strings.ToLower(serial))
+			case from > 0 && to > 0:
+				path = fmt.Sprintf("/log/consistency?from=%d&to=%d", from, to)
+			default:
+				return errors.New("give --what key|checkpoint, --serial, or --from and --to")
+			}
+			resp, err := c.http.Get(c.base + path)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("server: %d %s", resp.StatusCode, strings.TrimSpace(string(body)))
+			}
+			if out == "" {
+				_, err = cmd.OutOrStdout().Write(body)
+				return err
+			}
+			return os.WriteFile(out, body, 0o644)
+		},
+	}
+	f.register(cmd, false)
+	cmd.Flags().StringVar(&what, "what", "", "key or checkpoint")
+	cmd.Flags().StringVar(&serial, "serial", "", "certificate serial (hex): its inclusion proof against the latest checkpoint")
+	cmd.Flags().Int64Var(&from, "from", 0, "consistency proof: older tree size")
+	cmd.Flags().Int64Var(&to, "to", 0, "consistency proof: newer tree size")
+	cmd.Flags().StringVar(&out, "out", "", "write to this file instead of standard output")
+	return cmd
+}
+
+func newLogVerifyCmd(g *globals) *cobra.Command {
+	var keyFile, bundle, certFile, oldCP, newCP, consistency string
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Verify offline: an inclusion proof (--bundle [--cert]) or the consistency of two checkpoints (--old --new --consistency)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			kb, err := os.ReadFile(keyFile)
+			if err != nil {
+				return fmt.Errorf("--key-file: %w", err)
+			}
+			vkey := strings.TrimSpace(string(kb))
+			switch {
+			case bundle != "":
+				var b translog.InclusionBundle
+				if err := readJSONFile(bundle, &b); err != nil {
+					return err
+				}
+				tree, err := translog.VerifyCheckpoint([]byte(b.Checkpoint), vkey)
+				if err != nil {
+					return err
+				}
+				if certFile != "" {
+					certs, err := readCerts(certFile)
+					if err != nil {
+						return err
+					}
+					if string(b.Leaf) != string(translog.LeafData("certificate", certs[0].Raw)) {
+						return errors.New("the proof is for another entry than this certificate")
+					}
+				}
+				if err := translog.VerifyInclusion(tree, b.Index, b.Leaf, b.Proof); err != nil {
+					return fmt.Errorf("inclusion proof: %w", err)
+				}
+				return g.print(map[string]any{"verified": true, "kind": b.Kind, "ref": b.Ref, "index": b.Index, "tree_size": tree.Size, "origin": tree.Origin},
+					func(w io.Writer) {
+						fprintf(w, "OK: %s %s is entry %d of %s (tree size %d)\n", b.Kind, b.Ref, b.Index, tree.Origin, tree.Size)
+					})
+			case oldCP != "" && newCP != "" && consistency != "":
+				ob, err1 := os.ReadFile(oldCP)
+				nb, err2 := os.ReadFile(newCP)
+				if err := errors.Join(err1, err2); err != nil {
+					return err
+				}
+				older, err := translog.VerifyCheckpoint(ob, vkey)
+				if err != nil {
+					return fmt.Errorf("--old: %w", err)
+				}
+				newer, err := translog.VerifyCheckpoint(nb, vkey)
+				if err != nil {
+					return fmt.Errorf("--new: %w", err)
+				}
+				var cb translog.ConsistencyBundle
+				if err := readJSONFile(consistency, &cb); err != nil {
+					return err
+				}
+				if cb.From != older.Size || cb.To != newer.Size {
+					return fmt.Errorf("the proof is from %d to %d, the checkpoints are %d and %d", cb.From, cb.To, older.Size, newer.Size)
+				}
+				if err := translog.VerifyConsistency(older, newer, cb.Proof); err != nil {
+					return fmt.Errorf("consistency proof: %w", err)
+				}
+				return g.print(map[string]any{"verified": true, "from": older.Size, "to": newer.Size},
+					func(w io.Writer) {
+						fprintf(w, "OK: the tree of size %d is a prefix of the tree of size %d\n", older.Size, newer.Size)
+					})
+			}
+			return errors.New("give --bundle, or --old, --new and --consistency")
+		},
+	}
+	cmd.Flags().StringVar(&keyFile, "key-file", "", "the log's verifier key (from `yagona log fetch --what key`)")
+	cmd.Flags().StringVar(&bundle, "bundle", "", "inclusion bundle (from `yagona log fetch --serial`)")
+	cmd.Flags().StringVar(&certFile, "cert", "", "the certificate the bundle must be for")
+	cmd.Flags().StringVar(&oldCP, "old", "", "older signed checkpoint")
+	cmd.Flags().StringVar(&newCP, "new", "", "newer signed checkpoint")
+	cmd.Flags().StringVar(&consistency, "consistency", "", "consistency proof (from `yagona log fetch --from --to`)")
+	_ = cmd.MarkFlagRequired("key-file")
+	return cmd
+}
+
+func readJSONFile(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
