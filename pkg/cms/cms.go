@@ -23,6 +23,7 @@
 package cms
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -34,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +49,9 @@ var (
 	ErrMalformed   = errors.New("cms: malformed")
 	ErrSignature   = errors.New("cms: signature does not verify")
 	ErrUnsupported = errors.New("cms: unsupported algorithm")
+	// ErrDigest is wrapped with ErrSignature when the message-digest
+	// attribute does not match the content (the document was changed).
+	ErrDigest = errors.New("message digest does not match the content")
 )
 
 // MaxSize is the largest SignedData Verify accepts.
@@ -70,6 +75,18 @@ type Signer struct {
 	Certificate     *x509.Certificate // found among the SignedData certificates by issuer and serial
 	SigningTime     time.Time         // the signingTime attribute: claimed by the signer, never proof
 	DigestAlgorithm string            // "SHA-256", "SHA-384", "SHA-512"
+	// Parse fills in the rest.
+	Signature     []byte         // the signature value (what a signature timestamp covers)
+	SigningCertV2 []byte         // the first ESSCertIDv2's SHA-256 certHash, if the attribute is there
+	SignedAttrs   []string       // dotted OIDs of the signed attributes, in order
+	Timestamps    [][]byte       // signature-time-stamp tokens (DER ContentInfo) in the unsigned attributes
+	Err           error          // Parse only: why this signer failed (ErrSignature, ErrUnsupported, ErrMalformed), nil if it verified
+	unsigned      []rawAttribute // the unsigned attributes as found
+}
+
+type rawAttribute struct {
+	Type   asn1.ObjectIdentifier
+	Values asn1.RawValue
 }
 
 // Signed is verified SignedData.
@@ -107,6 +124,22 @@ func malformed(format string, args ...any) error {
 // nil the content must be encapsulated; otherwise the SignedData must
 // carry none and detached is the content.
 func Verify(der []byte, detached []byte) (*Signed, error) {
+	out, err := Parse(der, detached)
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range out.Signers {
+		if s.Err != nil {
+			return nil, fmt.Errorf("signer %d: %w", i, s.Err)
+		}
+	}
+	return out, nil
+}
+
+// Parse is Verify for validation: a structural problem is an error, but
+// each signer's own failure is recorded in its Err, so a report can say
+// which of several signatures failed and why.
+func Parse(der []byte, detached []byte) (*Signed, error) {
 	if len(der) == 0 || len(der) > MaxSize {
 		return nil, malformed("empty or larger than %d bytes", MaxSize)
 	}
@@ -154,13 +187,33 @@ func Verify(der []byte, detached []byte) (*Signed, error) {
 	}
 	for i := range infos {
 		s, err := verifySigner(&infos[i], out, head.Encap.EContentType)
-		if err != nil {
-			return nil, fmt.Errorf("signer %d: %w", i, err)
+		s.Err = err
+		s.Signature = infos[i].Signature
+		if len(infos[i].UnsignedAttrs.FullBytes) > 0 {
+			var ua []rawAttribute
+			raw := append([]byte{0x31}, infos[i].UnsignedAttrs.FullBytes[1:]...)
+			if rest, err := asn1.UnmarshalWithParams(raw, &ua, "set"); err != nil || len(rest) != 0 {
+				s.Err = malformed("unsigned attributes")
+			}
+			s.unsigned = ua
+			for _, a := range ua {
+				if a.Type.Equal(oidSignatureTimeStamp) {
+					var vals []asn1.RawValue
+					if _, err := asn1.UnmarshalWithParams(a.Values.FullBytes, &vals, "set"); err == nil {
+						for _, v := range vals {
+							s.Timestamps = append(s.Timestamps, v.FullBytes)
+						}
+					}
+				}
+			}
 		}
 		out.Signers = append(out.Signers, s)
 	}
 	return out, nil
 }
+
+// OIDs of the CAdES attributes read here.
+var oidSignatureTimeStamp = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}
 
 type signerInfo struct {
 	Version            int
@@ -257,7 +310,16 @@ func verifySigner(si *signerInfo, sd *Signed, eContentType asn1.ObjectIdentifier
 						s.SigningTime = t.UTC()
 					}
 				}
+			case a.Type.Equal(oidSigningCertificateV2):
+				if len(a.Values) == 1 {
+					in := cryptobyte.String(a.Values[0].FullBytes)
+					var sc, certs, first cryptobyte.String
+					if in.ReadASN1(&sc, cbasn1.SEQUENCE) && sc.ReadASN1(&certs, cbasn1.SEQUENCE) && certs.ReadASN1(&first, cbasn1.SEQUENCE) {
+						s.SigningCertV2 = essCertHash(first)
+					}
+				}
 			}
+			s.SignedAttrs = append(s.SignedAttrs, a.Type.String())
 		}
 		if nct != 1 || !ct.Equal(eContentType) {
 			return s, fmt.Errorf("%w: content-type attribute missing, repeated or not the encapsulated type", ErrSignature)
@@ -268,7 +330,7 @@ func verifySigner(si *signerInfo, sd *Signed, eContentType asn1.ObjectIdentifier
 		d := h.New()
 		d.Write(sd.Content)
 		if subtle.ConstantTimeCompare(d.Sum(nil), md) != 1 {
-			return s, fmt.Errorf("%w: message digest does not match the content", ErrSignature)
+			return s, fmt.Errorf("%w: %w", ErrSignature, ErrDigest)
 		}
 	} else if !eContentType.Equal(oidData) {
 		return s, malformed("signed attributes are required for content type %v", eContentType)
@@ -412,4 +474,79 @@ func Sign(content []byte, cert *x509.Certificate, chain []*x509.Certificate, key
 		return nil, fmt.Errorf("cms: %w", err)
 	}
 	return der, nil
+}
+
+// essCertHash reads the SHA-256 certHash of an ESSCertIDv2 body (the
+// default hash algorithm, or SHA-256 named; another algorithm gives nil).
+func essCertHash(body []byte) []byte {
+	in := cryptobyte.String(body)
+	if in.PeekASN1Tag(cbasn1.SEQUENCE) {
+		var alg cryptobyte.String
+		var oid asn1.ObjectIdentifier
+		if !in.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) || !oid.Equal(oidSHA256) {
+			return nil
+		}
+	}
+	var h cryptobyte.String
+	if !in.ReadASN1(&h, cbasn1.OCTET_STRING) {
+		return nil
+	}
+	return []byte(h)
+}
+
+// AddTimestamp returns der with token (a DER time-stamp token over the
+// signer's signature value) added to signer i's unsigned attributes as
+// signature-time-stamp (CAdES B-T). Nothing else changes: the signed
+// parts are copied byte for byte.
+func AddTimestamp(der []byte, i int, token []byte) ([]byte, error) {
+	var ci contentInfo
+	if rest, err := asn1.Unmarshal(der, &ci); err != nil || len(rest) != 0 || !ci.ContentType.Equal(oidSignedData) {
+		return nil, malformed("not SignedData")
+	}
+	var head signedDataHead
+	if rest, err := asn1.Unmarshal(ci.Content.Bytes, &head); err != nil || len(rest) != 0 {
+		return nil, malformed("not SignedData")
+	}
+	var infos []signerInfo
+	if rest, err := asn1.UnmarshalWithParams(head.SignerInfos.FullBytes, &infos, "set"); err != nil || len(rest) != 0 {
+		return nil, malformed("signerInfos")
+	}
+	if i < 0 || i >= len(infos) {
+		return nil, fmt.Errorf("cms: no signer %d", i)
+	}
+	var attrs [][]byte
+	if raw := infos[i].UnsignedAttrs.FullBytes; len(raw) > 0 {
+		in := cryptobyte.String(infos[i].UnsignedAttrs.Bytes)
+		for !in.Empty() {
+			var a cryptobyte.String
+			if !in.ReadASN1Element(&a, cbasn1.SEQUENCE) {
+				return nil, malformed("unsigned attributes")
+			}
+			attrs = append(attrs, a)
+		}
+	}
+	tsAttr, err := asn1.Marshal(struct {
+		Type   asn1.ObjectIdentifier
+		Values []asn1.RawValue `asn1:"set"`
+	}{oidSignatureTimeStamp, []asn1.RawValue{{FullBytes: token}}})
+	if err != nil {
+		return nil, err
+	}
+	attrs = append(attrs, tsAttr)
+	slices.SortFunc(attrs, bytes.Compare) // DER: SET OF in encoding order
+	infos[i].UnsignedAttrs = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 1, IsCompound: true, Bytes: bytes.Join(attrs, nil)}
+	var set []byte
+	for _, si := range infos {
+		b, err := asn1.Marshal(si)
+		if err != nil {
+			return nil, err
+		}
+		set = append(set, b...)
+	}
+	head.SignerInfos = asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: set}
+	body, err := asn1.Marshal(head)
+	if err != nil {
+		return nil, err
+	}
+	return asn1.Marshal(contentInfo{ContentType: oidSignedData, Content: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: body}})
 }
