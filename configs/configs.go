@@ -1,6 +1,7 @@
 // Package configs embeds Yagona's configuration files: dev.yaml is the
 // default `yagona serve` runs on, production.yaml the example for
-// PostgreSQL and Redis.
+// PostgreSQL and Redis, validation-policy.yaml the default signature
+// validation policy.
 package configs
 
 import "embed"

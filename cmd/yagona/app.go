@@ -33,6 +33,7 @@ import (
 	"github.com/yagona/yagona/pkg/operator"
 	"github.com/yagona/yagona/pkg/store"
 	"github.com/yagona/yagona/pkg/translog"
+	"github.com/yagona/yagona/pkg/validation"
 )
 
 // app is the wired server: what `serve` runs and `init` creates.
@@ -52,6 +53,7 @@ type app struct {
 	tsaSC    ca.SystemCert
 	tsa      *tsa.TSA
 	tlog     *translog.Log
+	valid    *validation.Validator
 	tsaCert  atomic.Pointer[x509.Certificate]
 	hier     *ca.Hierarchy
 	registry *prometheus.Registry
@@ -217,6 +219,9 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	if a.tlog, err = translog.New(translog.Config{Origin: logOrigin(cfg), Key: logKey, Logger: log}, a.store); err != nil {
 		return nil, err
 	}
+	if a.valid, err = a.newValidator(); err != nil {
+		return nil, err
+	}
 	created, err := operator.Bootstrap(ctx, a.store, cfg.dataPath("secrets/admin-token"), time.Now())
 	if err != nil {
 		return nil, err
@@ -311,6 +316,7 @@ func (a *app) handlers() (https, plain http.Handler) {
 	secure.Handle("/pki/tsa", a.tsa)
 	secure.Handle("/log/", a.tlog.Handler())
 	secure.HandleFunc("GET /api/v1/log/mine", a.myLogEntries)
+	secure.Handle("POST /api/v1/signatures/verify", validation.Handler(a.valid))
 	a.api.RegisterAPI(secure)
 	a.idp.Register(secure)
 	a.api.RegisterPKI(secure)

@@ -126,7 +126,7 @@ func (s *testServer) cli(args ...string) (string, error) {
 	var out, errb bytes.Buffer
 	cmd := newRootCmd(&out, &errb)
 	args = append(args, "--data", s.data)
-	if args[0] == "ra" || args[0] == "cert" || args[0] == "client" || args[0] == "login" || args[0] == "log" && args[1] == "fetch" {
+	if args[0] == "ra" || args[0] == "cert" || args[0] == "client" || args[0] == "login" || args[0] == "verify" || args[0] == "log" && args[1] == "fetch" {
 		args = append(args, "--server", s.https)
 	}
 	cmd.SetArgs(args)

@@ -23,6 +23,8 @@ import (
 	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/yagona/yagona/pkg/validation"
 )
 
 // browser is an HTTP client with a cookie jar that trusts the server and
@@ -372,5 +374,77 @@ func TestTransparencyLog(t *testing.T) {
 	}
 	if st := s.api("GET", "/api/v1/log/mine", "", nil, nil); st != 401 {
 		t.Fatalf("without a token: %d", st)
+	}
+}
+
+// TestSignAndVerify: a citizen signs with `yagona sign` (CAdES B-T with
+// the server's time-stamp), OpenSSL verifies it with -cades, the server
+// validates it TOTAL-PASSED, and still does after the certificate is
+// revoked (the time-stamp proves the signature existed before); a B-B
+// signature of the revoked certificate is REVOKED_NO_POE; an OpenSSL-made
+// signature passes; a changed document fails.
+func TestSignAndVerify(t *testing.T) {
+	needOpenSSL(t)
+	s := startServer(t, nil)
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	t.Setenv("YAGONA_KEY_PASSPHRASE", "a long passphrase for tests")
+	s.mustCLI("ra", "person", "add", "--pinfl", "31204900055555", "--given-name", "Nodira", "--surname", "Signer", "--birth-date", "1985-05-05")
+	var enr struct {
+		Code string `json:"enrollment_code"`
+	}
+	if err := json.Unmarshal([]byte(s.mustCLI("ra", "enroll", "--json", "--pinfl", "31204900055555")), &enr); err != nil {
+		t.Fatal(err)
+	}
+	s.mustCLI("key", "new", "--out", p("my.key"))
+	var issued struct {
+		Serial string `json:"serial"`
+	}
+	if err := json.Unmarshal([]byte(s.mustCLI("cert", "enroll", "--json", "--code", enr.Code, "--key", p("my.key"), "--out", p("my.pem"), "--chain", p("chain.pem"))), &issued); err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := os.ReadFile(p("my.pem"))
+	chain, _ := os.ReadFile(p("chain.pem"))
+	write(t, dir, "full.pem", string(leaf)+string(chain))
+	write(t, dir, "root.pem", s.rootPEM)
+	write(t, dir, "decision.txt", "Qaror № 17: yo'l qurilishi tasdiqlansin.\n")
+	tsa := s.http + "/pki/tsa"
+	s.mustCLI("sign", p("decision.txt"), "--cert", p("full.pem"), "--key", p("my.key"), "--level", "B-T", "--tsa", tsa, "--out", p("bt.p7s"))
+	s.mustCLI("sign", p("decision.txt"), "--cert", p("full.pem"), "--key", p("my.key"), "--level", "B-B", "--out", p("bb.p7s"))
+	mustOpenSSL(t, dir, "cms", "-verify", "-cades", "-binary", "-inform", "DER", "-in", "bt.p7s", "-content", "decision.txt",
+		"-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null")
+
+	verify := func(args ...string) (validation.Report, error) {
+		var rep validation.Report
+		out, err := s.cli(append([]string{"verify", "--json"}, args...)...)
+		_ = json.Unmarshal([]byte(out), &rep)
+		return rep, err
+	}
+	rep, err := verify(p("decision.txt"), p("bt.p7s"))
+	if err != nil || rep.Indication != validation.TotalPassed || rep.Signers[0].ProofOfExistence != "signature-timestamp" ||
+		rep.Signers[0].Signer.PINFL != "31204900055555" {
+		t.Fatalf("B-T: %v %+v", err, rep)
+	}
+	write(t, dir, "changed.txt", "Qaror № 18: yo'l qurilishi tasdiqlansin.\n")
+	if rep, _ := verify(p("changed.txt"), p("bt.p7s")); rep.Indication != validation.TotalFailed || rep.SubIndication != validation.HashFailure {
+		t.Fatalf("changed document: %s %s", rep.Indication, rep.SubIndication)
+	}
+	// Revoked afterwards: the time-stamped signature still stands.
+	time.Sleep(1100 * time.Millisecond) // the revocation time is after the time-stamp
+	s.mustCLI("cert", "revoke", "--serial", issued.Serial, "--reason", "keyCompromise")
+	if rep, err := verify(p("decision.txt"), p("bt.p7s")); err != nil || rep.Indication != validation.TotalPassed {
+		t.Fatalf("B-T after revocation: %v %s %s", err, rep.Indication, rep.SubIndication)
+	}
+	if rep, _ := verify(p("decision.txt"), p("bb.p7s")); rep.Indication != validation.Indeterminate || rep.SubIndication != validation.RevokedNoPOE {
+		t.Fatalf("B-B after revocation: %s %s", rep.Indication, rep.SubIndication)
+	}
+	// OpenSSL signs, the server validates.
+	od := t.TempDir()
+	s.enrollWithOpenSSL(od, "31204900066666", "citizen", nil)
+	write(t, od, "doc.txt", "hujjat\n")
+	mustOpenSSL(t, od, "cms", "-sign", "-cades", "-binary", "-nodetach", "-in", "doc.txt", "-signer", "leaf.pem", "-inkey", "key.pem",
+		"-certfile", "issuing.pem", "-outform", "DER", "-out", "doc.p7s")
+	if rep, err := verify(filepath.Join(od, "doc.p7s")); err != nil || rep.Indication != validation.TotalPassed {
+		t.Fatalf("openssl attached signature: %v %s %s", err, rep.Indication, rep.SubIndication)
 	}
 }

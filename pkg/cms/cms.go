@@ -460,11 +460,16 @@ func Sign(content []byte, cert *x509.Certificate, chain []*x509.Certificate, key
 	sd.SetDigestAlgorithm(digest)
 	h := sha256.Sum256(cert.Raw)
 	attr := pkcs7.Attribute{Type: oidSigningCertificateV2, Value: signingCertificateV2{Certs: []essCertIDv2{{CertHash: h[:]}}}}
-	if err := sd.AddSignerChain(cert, key, chain, pkcs7.SignerInfoConfig{ExtraSignedAttributes: []pkcs7.Attribute{attr}}); err != nil {
+	// AddSigner, not AddSignerChain: the latter re-verifies the chain's
+	// signatures on every call; the chain goes in as plain certificates.
+	if err := sd.AddSigner(cert, key, pkcs7.SignerInfoConfig{ExtraSignedAttributes: []pkcs7.Attribute{attr}}); err != nil {
 		if strings.Contains(err.Error(), "unknown key type") {
 			return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
 		}
 		return nil, fmt.Errorf("cms: sign: %w", err)
+	}
+	for _, c := range chain {
+		sd.AddCertificate(c)
 	}
 	if detached {
 		sd.Detach()

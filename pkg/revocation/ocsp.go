@@ -20,6 +20,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -52,9 +53,21 @@ type OCSP struct {
 	MaxBytes int64            // largest response read; 0: 64 KiB
 }
 
+// Result is a verified answer.
+type Result struct {
+	Status    string    // Good, Revoked or Unknown
+	RevokedAt time.Time // when Revoked
+}
+
 // Status returns Good, Revoked or Unknown for cert, issued by issuer, or
 // an error wrapping ErrUnavailable.
 func (o *OCSP) Status(ctx context.Context, cert, issuer *x509.Certificate) (string, error) {
+	r, err := o.Check(ctx, cert, issuer)
+	return r.Status, err
+}
+
+// Check is Status with the revocation time.
+func (o *OCSP) Check(ctx context.Context, cert, issuer *x509.Certificate) (Result, error) {
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
@@ -62,7 +75,7 @@ func (o *OCSP) Status(ctx context.Context, cert, issuer *x509.Certificate) (stri
 	key := cacheKey(cert, issuer)
 	if o.Cache != nil {
 		if b, err := o.Cache.Get(ctx, key); err == nil && len(b) > 0 {
-			return string(b), nil
+			return decodeResult(b), nil
 		}
 	}
 	var target string
@@ -73,11 +86,11 @@ func (o *OCSP) Status(ctx context.Context, cert, issuer *x509.Certificate) (stri
 		}
 	}
 	if target == "" {
-		return "", fmt.Errorf("%w: the certificate names no OCSP responder", ErrUnavailable)
+		return Result{}, fmt.Errorf("%w: the certificate names no OCSP responder", ErrUnavailable)
 	}
 	req, err := ocsp.CreateRequest(cert, issuer, nil)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	client := o.HTTP
 	if client == nil {
@@ -85,12 +98,12 @@ func (o *OCSP) Status(ctx context.Context, cert, issuer *x509.Certificate) (stri
 	}
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(req))
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	hreq.Header.Set("Content-Type", "application/ocsp-request")
 	resp, err := client.Do(hreq)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
 	limit := o.MaxBytes
@@ -99,22 +112,23 @@ func (o *OCSP) Status(ctx context.Context, cert, issuer *x509.Certificate) (stri
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil || int64(len(body)) > limit || resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%w: responder answered %d (%d bytes)", ErrUnavailable, resp.StatusCode, len(body))
+		return Result{}, fmt.Errorf("%w: responder answered %d (%d bytes)", ErrUnavailable, resp.StatusCode, len(body))
 	}
 	r, err := ocsp.ParseResponseForCert(body, cert, issuer)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	t := now()
 	if r.ThisUpdate.After(t.Add(5*time.Minute)) || (!r.NextUpdate.IsZero() && !r.NextUpdate.After(t)) {
-		return "", fmt.Errorf("%w: stale or future answer (thisUpdate %v, nextUpdate %v)", ErrUnavailable, r.ThisUpdate, r.NextUpdate)
+		return Result{}, fmt.Errorf("%w: stale or future answer (thisUpdate %v, nextUpdate %v)", ErrUnavailable, r.ThisUpdate, r.NextUpdate)
 	}
 	var st string
+	var revokedAt time.Time
 	switch r.Status {
 	case ocsp.Good:
 		st = Good
 	case ocsp.Revoked:
-		st = Revoked
+		st, revokedAt = Revoked, r.RevokedAt.UTC()
 	default:
 		st = Unknown
 	}
@@ -128,10 +142,26 @@ func (o *OCSP) Status(ctx context.Context, cert, issuer *x509.Certificate) (stri
 			ttl = r.NextUpdate.Sub(t)
 		}
 		if ttl > time.Second {
-			_ = o.Cache.Set(ctx, key, []byte(st), ttl)
+			_ = o.Cache.Set(ctx, key, encodeResult(Result{st, revokedAt}), ttl)
 		}
 	}
-	return st, nil
+	return Result{Status: st, RevokedAt: revokedAt}, nil
+}
+
+func encodeResult(r Result) []byte {
+	if r.RevokedAt.IsZero() {
+		return []byte(r.Status)
+	}
+	return []byte(r.Status + " " + r.RevokedAt.Format(time.RFC3339Nano))
+}
+
+func decodeResult(b []byte) Result {
+	st, at, _ := strings.Cut(string(b), " ")
+	r := Result{Status: st}
+	if t, err := time.Parse(time.RFC3339Nano, at); err == nil {
+		r.RevokedAt = t
+	}
+	return r
 }
 
 func cacheKey(cert, issuer *x509.Certificate) string {

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/digitorus/timestamp"
@@ -79,6 +80,9 @@ type Validator struct {
 	Anchors []Anchor
 	Policy  *Policy
 	Now     func() time.Time // nil: time.Now
+
+	once  sync.Once
+	pools []*x509.CertPool
 }
 
 // Input is one validation request.
@@ -355,8 +359,39 @@ func (v *Validator) signer(ctx context.Context, sd *cms.Signed, s cms.Signer, vt
 	return r
 }
 
+// verifiedPools holds, per anchor, its intermediates that verified against
+// its root, checked once: a leaf is verified against them directly (their
+// and the root's validity still checked at the time asked), which saves
+// the root's signature check (P-384 in production) on every validation.
+func (v *Validator) verifiedPools() []*x509.CertPool {
+	v.once.Do(func() {
+		v.pools = make([]*x509.CertPool, len(v.Anchors))
+		for i, a := range v.Anchors {
+			p := x509.NewCertPool()
+			for _, ic := range a.Intermediates {
+				if ic.IsCA && ic.CheckSignatureFrom(a.Root) == nil {
+					p.AddCert(ic)
+				}
+			}
+			v.pools[i] = p
+		}
+	})
+	return v.pools
+}
+
 // chain finds an anchor and a chain for c at time at.
 func (v *Validator) chain(c *x509.Certificate, extra []*x509.Certificate, at time.Time) (*Anchor, []*x509.Certificate) {
+	pools := v.verifiedPools()
+	for i := range v.Anchors {
+		a := &v.Anchors[i]
+		chains, err := c.Verify(x509.VerifyOptions{Roots: pools[i], CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		if err == nil && len(chains[0]) == 2 {
+			inter := chains[0][1]
+			if !at.Before(inter.NotBefore) && !at.After(inter.NotAfter) && !at.Before(a.Root.NotBefore) && !at.After(a.Root.NotAfter) {
+				return a, []*x509.Certificate{c, inter, a.Root}
+			}
+		}
+	}
 	for i := range v.Anchors {
 		a := &v.Anchors[i]
 		roots := x509.NewCertPool()

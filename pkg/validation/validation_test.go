@@ -27,6 +27,7 @@ import (
 
 	"github.com/yagona/yagona/configs"
 	"github.com/yagona/yagona/pkg/cms"
+	"github.com/yagona/yagona/pkg/load"
 )
 
 type testCA struct {
@@ -353,4 +354,53 @@ func FuzzValidate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkValidateDetached100KB: full validation of a detached CAdES
+// signature (ECDSA P-256) on a 100 KB document, status from a cache-like
+// source, one goroutine.
+func BenchmarkValidateDetached100KB(b *testing.B) {
+	ca := newCA(b, "Yagona")
+	v := &Validator{Anchors: []Anchor{{Name: "yagona", Root: ca.root, Intermediates: []*x509.Certificate{ca.issuing}, Status: &statuses{}}}, Policy: policy(b)}
+	now := time.Now()
+	p := ca.person(b, "31204900012345", nil, now.Add(-time.Hour), now.Add(time.Hour))
+	doc := make([]byte, 100<<10)
+	_, _ = rand.Read(doc)
+	sig, err := cms.Sign(doc, p.cert, []*x509.Certificate{ca.issuing}, p.key, true, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if rep := v.Validate(context.Background(), Input{Signature: sig, Document: doc}); rep.Indication != TotalPassed {
+			b.Fatal(rep.Indication, rep.SubIndication)
+		}
+	}
+	b.StopTimer()
+	reportRates(b)
+}
+
+// BenchmarkSign100KB: a detached CAdES B-B signature over 100 KB.
+func BenchmarkSign100KB(b *testing.B) {
+	ca := newCA(b, "Yagona")
+	now := time.Now()
+	p := ca.person(b, "31204900012345", nil, now.Add(-time.Hour), now.Add(time.Hour))
+	doc := make([]byte, 100<<10)
+	_, _ = rand.Read(doc)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := cms.Sign(doc, p.cert, []*x509.Certificate{ca.issuing}, p.key, true, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportRates(b)
+}
+
+func reportRates(b *testing.B) {
+	perSec := float64(b.N) / b.Elapsed().Seconds()
+	sign, verify := load.CryptoRates(200 * time.Millisecond)
+	b.ReportMetric(perSec, "ops/s")
+	b.ReportMetric(perSec/sign, "x-sign-rate")
+	b.ReportMetric(perSec/verify, "x-verify-rate")
 }

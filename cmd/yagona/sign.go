@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/asn1"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/digitorus/timestamp"
+	"github.com/spf13/cobra"
+
+	"github.com/yagona/yagona/pkg/cms"
+	"github.com/yagona/yagona/pkg/validation"
+)
+
+// newSignCmd is `yagona sign FILE`: a CAdES signature with the person's
+// key, B-B or B-T (with a time-stamp from the server's TSA).
+func newSignCmd(g *globals) *cobra.Command {
+	var f clientFlags
+	var attached bool
+	var level, out, tsaURL string
+	cmd := &cobra.Command{
+		Use:   "sign FILE",
+		Short: "Sign a file (CAdES B-B, or B-T with the server's time-stamp); writes FILE.p7s",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.certFile == "" || f.keyFile == "" {
+				return errors.New("--cert and --key are required")
+			}
+			if level != "B-B" && level != "B-T" {
+				return errors.New("--level must be B-B or B-T")
+			}
+			doc, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			chain, err := readCerts(f.certFile)
+			if err != nil {
+				return err
+			}
+			key, err := f.loadKey(f.keyFile)
+			if err != nil {
+				return err
+			}
+			sig, err := cms.Sign(doc, chain[0], chain[1:], key, !attached, time.Now())
+			if err != nil {
+				return err
+			}
+			if level == "B-T" {
+				if tsaURL == "" {
+					cfg, err := g.config()
+					if err != nil {
+						return err
+					}
+					tsaURL = strings.TrimSuffix(cfg.PublicURL.HTTP, "/") + "/pki/tsa"
+				}
+				parsed, err := cms.Parse(sig, detachedDoc(doc, attached))
+				if err != nil {
+					return err
+				}
+				tok, err := fetchTimestamp(tsaURL, parsed.Signers[0].Signature)
+				if err != nil {
+					return fmt.Errorf("time-stamp: %w", err)
+				}
+				if sig, err = cms.AddTimestamp(sig, 0, tok); err != nil {
+					return err
+				}
+			}
+			if out == "" {
+				out = args[0] + ".p7s"
+			}
+			if err := os.WriteFile(out, sig, 0o644); err != nil {
+				return err
+			}
+			return g.print(map[string]any{"signature": out, "level": level, "detached": !attached}, func(w io.Writer) {
+				fprintf(w, "signed %s (%s, %s): %s\n", args[0], level, map[bool]string{true: "attached", false: "detached"}[attached], out)
+			})
+		},
+	}
+	f.registerPass(cmd)
+	cmd.Flags().StringVar(&f.certFile, "cert", "", "your certificate (PEM, leaf first, chain after)")
+	cmd.Flags().StringVar(&f.keyFile, "key", "", "your encrypted key")
+	cmd.Flags().BoolVar(&attached, "attached", false, "put the document inside the signature (default: detached)")
+	cmd.Flags().Bool("detached", true, "keep the document outside the signature (the default)")
+	cmd.Flags().StringVar(&level, "level", "B-T", "B-B, or B-T (a signature time-stamp from the TSA)")
+	cmd.Flags().StringVar(&tsaURL, "tsa", "", "time-stamping authority URL (default: public_url.http/pki/tsa)")
+	cmd.Flags().StringVar(&out, "out", "", "output file (default FILE.p7s)")
+	return cmd
+}
+
+func detachedDoc(doc []byte, attached bool) []byte {
+	if attached {
+		return nil
+	}
+	return doc
+}
+
+// fetchTimestamp asks an RFC 3161 TSA for a token over data's SHA-256 and
+// checks the answer is for it, with our nonce.
+func fetchTimestamp(url string, data []byte) ([]byte, error) {
+	sum := sha256.Sum256(data)
+	nonce, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
+	req, err := (&timestamp.Request{HashAlgorithm: crypto.SHA256, HashedMessage: sum[:], Nonce: nonce, Certificates: true}).Marshal()
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Timeout: 15 * time.Second}
+	resp, err := client.Post(url, "application/timestamp-query", bytes.NewReader(req))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("TSA answered %d", resp.StatusCode)
+	}
+	ts, err := timestamp.ParseResponse(body)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(ts.HashedMessage, sum[:]) || ts.Nonce == nil || ts.Nonce.Cmp(nonce) != 0 {
+		return nil, errors.New("the TSA answered for another request")
+	}
+	var r struct {
+		Status asn1.RawValue
+		Token  asn1.RawValue
+	}
+	if _, err := asn1.Unmarshal(body, &r); err != nil {
+		return nil, err
+	}
+	return r.Token.FullBytes, nil
+}
+
+// newVerifyCmd is `yagona verify FILE [SIG]`: the server validates and
+// reports; the command fails unless every signature is TOTAL-PASSED.
+func newVerifyCmd(g *globals) *cobra.Command {
+	var f clientFlags
+	cmd := &cobra.Command{
+		Use:   "verify FILE [SIGNATURE]",
+		Short: "Validate a signature (attached: FILE is the signature; detached: FILE and SIGNATURE) and print the report",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.newClient(&f, false)
+			if err != nil {
+				return err
+			}
+			var body bytes.Buffer
+			mw := multipart.NewWriter(&body)
+			add := func(field, path string) error {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					return err
+				}
+				w, err := mw.CreateFormFile(field, filepath.Base(path))
+				if err != nil {
+					return err
+				}
+				_, err = w.Write(b)
+				return err
+			}
+			if len(args) == 2 {
+				if err := errors.Join(add("document", args[0]), add("signature", args[1])); err != nil {
+					return err
+				}
+			} else if err := add("signature", args[0]); err != nil {
+				return err
+			}
+			if err := mw.Close(); err != nil {
+				return err
+			}
+			resp, err := c.http.Post(c.base+"/api/v1/signatures/verify", mw.FormDataContentType(), &body)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("server: %d %s", resp.StatusCode, strings.TrimSpace(string(data)))
+			}
+			var rep validation.Report
+			if err := json.Unmarshal(data, &rep); err != nil {
+				return err
+			}
+			if err := g.print(rep, func(w io.Writer) { printReport(w, &rep) }); err != nil {
+				return err
+			}
+			if rep.Indication != validation.TotalPassed {
+				return fmt.Errorf("%s %s", rep.Indication, rep.SubIndication)
+			}
+			return nil
+		},
+	}
+	f.register(cmd, false)
+	return cmd
+}
+
+func printReport(w io.Writer, rep *validation.Report) {
+	fprintf(w, "%s %s (policy %s, at %s)\n", rep.Indication, rep.SubIndication, rep.Policy, rep.ValidationTime.Format(time.RFC3339))
+	for i, s := range rep.Signers {
+		who := "unknown signer"
+		if s.Signer != nil {
+			who = s.Signer.Name
+			if s.Signer.PINFL != "" {
+				who += " (PINFL " + s.Signer.PINFL + ")"
+			}
+			if s.Signer.Organization != "" {
+				who += ", " + s.Signer.Organization
+			}
+		}
+		fprintf(w, "signature %d: %s %s — %s; existed by %s (%s)\n", i+1, s.Indication, s.SubIndication, who,
+			s.BestSignatureTime.Format(time.RFC3339), s.ProofOfExistence)
+		for _, c := range s.Checks {
+			if c.Result == "failed" {
+				fprintf(w, "  %s %s: %s\n", c.Level, c.Constraint, c.Detail)
+			}
+		}
+	}
+}

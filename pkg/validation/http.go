@@ -1,0 +1,144 @@
+package validation
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+)
+
+// Limits of the verify endpoint.
+const (
+	MaxSignature = 1 << 20  // DER CMS, or its base64/PEM
+	MaxDocument  = 32 << 20 // a detached document
+)
+
+// Handler serves POST /api/v1/signatures/verify: multipart/form-data with
+// a "signature" part and an optional "document" part, or JSON
+// {"signature": base64, "document": base64}. The answer is the Report (200
+// whatever the indication); malformed requests get 400, oversized 413.
+func Handler(v *Validator) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sig, doc, status, msg := readInput(w, r)
+		if status != 0 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": http.StatusText(status), "error_description": msg})
+			return
+		}
+		rep := v.Validate(r.Context(), Input{Signature: sig, Document: doc})
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+	})
+}
+
+func readInput(w http.ResponseWriter, r *http.Request) (sig, doc []byte, status int, msg string) {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, nil, http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data or application/json"
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxSignature*2+MaxDocument*2)
+	switch mt {
+	case "application/json":
+		var in struct {
+			Signature string `json:"signature"`
+			Document  string `json:"document"`
+		}
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, nil, http.StatusRequestEntityTooLarge, "request too large"
+			}
+			return nil, nil, http.StatusBadRequest, "malformed JSON"
+		}
+		if sig, err = decodeSig([]byte(in.Signature)); err != nil {
+			return nil, nil, http.StatusBadRequest, "signature: " + err.Error()
+		}
+		if in.Document != "" {
+			if doc, err = base64.StdEncoding.DecodeString(in.Document); err != nil {
+				return nil, nil, http.StatusBadRequest, "document is not base64"
+			}
+			if len(doc) > MaxDocument {
+				return nil, nil, http.StatusRequestEntityTooLarge, "document too large"
+			}
+		}
+		return sig, doc, 0, ""
+	case "multipart/form-data":
+		mr := multipart.NewReader(r.Body, params["boundary"])
+		for {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					return nil, nil, http.StatusRequestEntityTooLarge, "request too large"
+				}
+				return nil, nil, http.StatusBadRequest, "malformed multipart body"
+			}
+			limit := int64(MaxSignature * 2)
+			if part.FormName() == "document" {
+				limit = MaxDocument
+			}
+			b, err := io.ReadAll(io.LimitReader(part, limit+1))
+			if err != nil {
+				return nil, nil, http.StatusBadRequest, "cannot read a part"
+			}
+			if int64(len(b)) > limit {
+				return nil, nil, http.StatusRequestEntityTooLarge, part.FormName() + " too large"
+			}
+			switch part.FormName() {
+			case "signature":
+				if sig, err = decodeSig(b); err != nil {
+					return nil, nil, http.StatusBadRequest, "signature: " + err.Error()
+				}
+			case "document":
+				doc = b
+			default:
+				return nil, nil, http.StatusBadRequest, "unknown part " + part.FormName()
+			}
+		}
+		if sig == nil {
+			return nil, nil, http.StatusBadRequest, "a signature part is required"
+		}
+		return sig, doc, 0, ""
+	}
+	return nil, nil, http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data or application/json"
+}
+
+// decodeSig accepts DER, PEM (CMS or PKCS7) or base64.
+func decodeSig(b []byte) ([]byte, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil, errors.New("empty")
+	}
+	if b[0] == 0x30 {
+		return b, nil
+	}
+	if bytes.HasPrefix(b, []byte("-----BEGIN")) {
+		blk, _ := pem.Decode(b)
+		if blk == nil {
+			return nil, errors.New("bad PEM")
+		}
+		return blk.Bytes, nil
+	}
+	s := strings.Join(strings.Fields(string(b)), "")
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if d, err := enc.DecodeString(s); err == nil {
+			return d, nil
+		}
+	}
+	return nil, errors.New("not DER, PEM or base64")
+}
