@@ -103,7 +103,7 @@ func LoadHierarchy(cfg HierarchyConfig) (*Hierarchy, error) {
 }
 
 func createRoot(cfg HierarchyConfig, path string) (*x509.Certificate, error) {
-	key, err := loadOrCreateKey(cfg.Keys, cfg.RootKey, "ecdsa-p384")
+	key, err := LoadOrCreateKey(cfg.Keys, cfg.RootKey, "ecdsa-p384")
 	if err != nil {
 		return nil, fmt.Errorf("ca: root key: %w", err)
 	}
@@ -129,7 +129,7 @@ func createIssuing(cfg HierarchyConfig, root *x509.Certificate, path string) (*x
 	if err != nil {
 		return nil, fmt.Errorf("ca: root key (needed once, to certify the issuing CA): %w", err)
 	}
-	key, err := loadOrCreateKey(cfg.Keys, cfg.IssuingKey, "ecdsa-p256")
+	key, err := LoadOrCreateKey(cfg.Keys, cfg.IssuingKey, "ecdsa-p256")
 	if err != nil {
 		return nil, fmt.Errorf("ca: issuing key: %w", err)
 	}
@@ -193,7 +193,9 @@ func signAndLint(l *Linter, tmpl, parent *x509.Certificate, pub crypto.PublicKey
 	return x509.ParseCertificate(der)
 }
 
-func loadOrCreateKey(ks KeyStore, uri, alg string) (crypto.Signer, error) {
+// LoadOrCreateKey loads the key under uri, creating it (of algorithm alg)
+// on first use.
+func LoadOrCreateKey(ks KeyStore, uri, alg string) (crypto.Signer, error) {
 	ok, err := ks.Exists(uri)
 	if err != nil {
 		return nil, err
@@ -251,7 +253,7 @@ var (
 // before expiry, made for another key, or (TLS) for other hosts. Every
 // system certificate is linted, recorded and revocable like any other.
 func (a *Authority) SystemCertificate(ctx context.Context, ks KeyStore, sc SystemCert) (*x509.Certificate, crypto.Signer, error) {
-	key, err := loadOrCreateKey(ks, sc.KeyURI, "ecdsa-p256")
+	key, err := LoadOrCreateKey(ks, sc.KeyURI, "ecdsa-p256")
 	if err != nil {
 		return nil, nil, fmt.Errorf("ca: %s key: %w", sc.Kind, err)
 	}

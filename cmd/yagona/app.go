@@ -212,7 +212,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 		Logger: log, Registerer: a.registry}); err != nil {
 		return nil, err
 	}
-	logKey, err := loadOrCreate(ks, cfg.Keys.Log, string(kms.Ed25519))
+	logKey, err := ca.LoadOrCreateKey(ks, cfg.Keys.Log, string(kms.Ed25519))
 	if err != nil {
 		return nil, fmt.Errorf("log key: %w", err)
 	}

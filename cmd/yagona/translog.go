@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -17,18 +16,6 @@ import (
 
 	"github.com/yagona/yagona/pkg/translog"
 )
-
-// loadOrCreate loads the key under uri, creating it on first start.
-func loadOrCreate(ks keyStore, uri, alg string) (crypto.Signer, error) {
-	ok, err := ks.Exists(uri)
-	if err != nil {
-		return nil, err
-	}
-	if ok {
-		return ks.Load(uri)
-	}
-	return ks.Create(uri, alg)
-}
 
 // logOrigin names the log: the public HTTPS host and /log.
 func logOrigin(cfg *Config) string {
