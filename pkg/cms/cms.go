@@ -555,3 +555,62 @@ func AddTimestamp(der []byte, i int, token []byte) ([]byte, error) {
 	}
 	return asn1.Marshal(contentInfo{ContentType: oidSignedData, Content: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: body}})
 }
+
+// Combine merges detached SignedData over the same content into one
+// detached SignedData with every signer: the union of the digest
+// algorithms and certificates, and each SignerInfo byte for byte, so every
+// signature verifies as before (openssl cms -verify checks them all).
+func Combine(sigs ...[]byte) ([]byte, error) {
+	if len(sigs) == 0 {
+		return nil, errors.New("cms: nothing to combine")
+	}
+	var algs, certs, infos [][]byte
+	seen := map[string]bool{}
+	addUnique := func(dst *[][]byte, b []byte) {
+		if !seen[string(b)] {
+			seen[string(b)] = true
+			*dst = append(*dst, b)
+		}
+	}
+	for i, der := range sigs {
+		var ci contentInfo
+		if rest, err := asn1.Unmarshal(der, &ci); err != nil || len(rest) != 0 || !ci.ContentType.Equal(oidSignedData) {
+			return nil, malformed("signature %d is not SignedData", i)
+		}
+		var head signedDataHead
+		if rest, err := asn1.Unmarshal(ci.Content.Bytes, &head); err != nil || len(rest) != 0 {
+			return nil, malformed("signature %d is not SignedData", i)
+		}
+		if len(head.Encap.EContent.FullBytes) > 0 || !head.Encap.EContentType.Equal(oidData) {
+			return nil, malformed("signature %d is not detached over data", i)
+		}
+		for _, part := range []struct {
+			raw []byte
+			dst *[][]byte
+		}{{head.DigestAlgorithms.Bytes, &algs}, {head.Certificates.Bytes, &certs}, {head.SignerInfos.Bytes, &infos}} {
+			in := cryptobyte.String(part.raw)
+			for !in.Empty() {
+				var el cryptobyte.String
+				var tag cbasn1.Tag
+				if !in.ReadAnyASN1Element(&el, &tag) {
+					return nil, malformed("signature %d: bad element", i)
+				}
+				addUnique(part.dst, el)
+			}
+		}
+	}
+	slices.SortFunc(algs, bytes.Compare)
+	slices.SortFunc(certs, bytes.Compare)
+	set := func(els [][]byte) asn1.RawValue {
+		return asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: bytes.Join(els, nil)}
+	}
+	version := 1
+	head := signedDataHead{Version: version, DigestAlgorithms: set(algs), Encap: encapInfo{EContentType: oidData},
+		Certificates: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: bytes.Join(certs, nil)},
+		SignerInfos:  set(infos)}
+	body, err := asn1.Marshal(head)
+	if err != nil {
+		return nil, err
+	}
+	return asn1.Marshal(contentInfo{ContentType: oidSignedData, Content: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: body}})
+}

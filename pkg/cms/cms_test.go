@@ -33,14 +33,15 @@ func newPKI(t testing.TB, leafKey crypto.Signer) *pki {
 	t.Helper()
 	rk, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	now := time.Now()
-	rt := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "CMS Test Root"}, NotBefore: now.Add(-time.Hour),
+	sn, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	rt := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "CMS Test Root " + sn.String()}, NotBefore: now.Add(-time.Hour),
 		NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
 	der, err := x509.CreateCertificate(rand.Reader, rt, rt, &rk.PublicKey, rk)
 	if err != nil {
 		t.Fatal(err)
 	}
 	root, _ := x509.ParseCertificate(der)
-	lt := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Signer"}, NotBefore: now.Add(-time.Hour),
+	lt := &x509.Certificate{SerialNumber: sn, Subject: pkix.Name{CommonName: "Signer"}, NotBefore: now.Add(-time.Hour),
 		NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection, x509.ExtKeyUsageClientAuth}}
 	der, err = x509.CreateCertificate(rand.Reader, lt, root, leafKey.Public(), rk)
 	if err != nil {
@@ -258,5 +259,59 @@ func TestWeSignOpenSSLVerifies(t *testing.T) {
 			_ = os.WriteFile(filepath.Join(dir, "det.der"), det, 0o600)
 			run(t, dir, "cms", "-verify", "-binary", "-inform", "DER", "-in", "det.der", "-content", "msg.txt", "-CAfile", "root.pem", "-purpose", "any", "-cades", "-out", "/dev/null")
 		})
+	}
+}
+
+// TestCombine: three detached signatures (two of ours, one by OpenSSL)
+// combined into one; every signer verifies, here and in OpenSSL.
+func TestCombine(t *testing.T) {
+	needOpenSSL(t)
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	doc := []byte("decision text\n")
+	var sigs [][]byte
+	var dir string
+	for i, key := range []crypto.Signer{ecKey(t, elliptic.P256()), rsaKey, ecKey(t, elliptic.P256())} {
+		p := newPKI(t, key)
+		if i == 0 {
+			dir = p.files(t)
+			_ = os.WriteFile(filepath.Join(dir, "msg.txt"), doc, 0o600)
+		}
+		if i == 2 {
+			d := p.files(t)
+			_ = os.WriteFile(filepath.Join(d, "msg.txt"), doc, 0o600)
+			run(t, d, "cms", "-sign", "-cades", "-binary", "-in", "msg.txt", "-signer", "leaf.pem", "-inkey", "key.pem", "-outform", "DER", "-out", "sig.der")
+			b, _ := os.ReadFile(filepath.Join(d, "sig.der"))
+			root, _ := os.ReadFile(filepath.Join(d, "root.pem"))
+			f, _ := os.OpenFile(filepath.Join(dir, "roots.pem"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+			_, _ = f.Write(root)
+			f.Close()
+			sigs = append(sigs, b)
+			continue
+		}
+		s, err := Sign(doc, p.leaf, []*x509.Certificate{p.root}, key, true, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		root := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.root.Raw})
+		f, _ := os.OpenFile(filepath.Join(dir, "roots.pem"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		_, _ = f.Write(root)
+		f.Close()
+		sigs = append(sigs, s)
+	}
+	combined, err := Combine(sigs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Verify(combined, doc)
+	if err != nil {
+		t.Fatalf("combined: %v", err)
+	}
+	if len(s.Signers) != 3 {
+		t.Fatalf("combined: %d signers", len(s.Signers))
+	}
+	_ = os.WriteFile(filepath.Join(dir, "combined.der"), combined, 0o600)
+	run(t, dir, "cms", "-verify", "-binary", "-inform", "DER", "-in", "combined.der", "-content", "msg.txt", "-CAfile", "roots.pem", "-purpose", "any", "-out", "/dev/null")
+	if _, err := Combine(sigs[0], []byte("junk")); err == nil {
+		t.Fatal("combined junk")
 	}
 }
