@@ -216,6 +216,7 @@ type Store interface {
 
 	OIDC
 	TransLog
+	Decisions
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

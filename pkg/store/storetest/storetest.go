@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore Factory, newPeer func(t *testing.T, s store.Stor
 		{"RefreshHousekeeping", testRefreshHousekeeping},
 		{"SigningKeys", testSigningKeys},
 		{"Consents", testConsents},
+		{"Decisions", testDecisions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
