@@ -28,6 +28,7 @@ import (
 	"github.com/yagona/yagona/ca/responder"
 	"github.com/yagona/yagona/ca/tsa"
 	"github.com/yagona/yagona/idp"
+	"github.com/yagona/yagona/idp/decision"
 	"github.com/yagona/yagona/pkg/cache"
 	"github.com/yagona/yagona/pkg/kms"
 	"github.com/yagona/yagona/pkg/operator"
@@ -54,6 +55,7 @@ type app struct {
 	tsa      *tsa.TSA
 	tlog     *translog.Log
 	valid    *validation.Validator
+	decide   *decision.Service
 	tsaCert  atomic.Pointer[x509.Certificate]
 	hier     *ca.Hierarchy
 	registry *prometheus.Registry
@@ -222,6 +224,8 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	if a.valid, err = a.newValidator(); err != nil {
 		return nil, err
 	}
+	a.decide = decision.New(decision.Config{Store: a.store, Validator: a.valid, Auth: a.decisionAuth,
+		PublicURL: strings.TrimSuffix(cfg.PublicURL.HTTPS, "/"), Logger: log})
 	created, err := operator.Bootstrap(ctx, a.store, cfg.dataPath("secrets/admin-token"), time.Now())
 	if err != nil {
 		return nil, err
@@ -317,6 +321,7 @@ func (a *app) handlers() (https, plain http.Handler) {
 	secure.Handle("/log/", a.tlog.Handler())
 	secure.HandleFunc("GET /api/v1/log/mine", a.myLogEntries)
 	secure.Handle("POST /api/v1/signatures/verify", validation.Handler(a.valid))
+	a.decide.Register(secure)
 	a.api.RegisterAPI(secure)
 	a.idp.Register(secure)
 	a.api.RegisterPKI(secure)

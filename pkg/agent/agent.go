@@ -15,6 +15,11 @@
 //	                pinfl, organization, not_after, certificate (base64 DER)
 //	POST /v1/sign   {"key": id, "to_sign": text} -> {"signature": base64
 //	                DER CMS SignedData, attached}
+//	POST /v1/sign-document {"key": id, "document": base64, "attached": bool}
+//	                -> {"signature": base64 DER CMS, CAdES B-B, detached
+//	                unless attached}: for the allowed origins only (the
+//	                national portal), at most 8 MiB, each one logged with
+//	                the document's SHA-256
 //
 // GET /v1/keys without an Origin header is allowed (the CLI); POST always
 // needs an allowed Origin.
@@ -172,7 +177,13 @@ func (a *Agent) Handler() http.Handler {
 				return
 			}
 			a.sign(w, r, origin)
-		case r.URL.Path == "/v1/keys" || r.URL.Path == "/v1/sign":
+		case r.URL.Path == "/v1/sign-document" && r.Method == http.MethodPost:
+			if !allowed {
+				fail(w, apiErr{http.StatusForbidden, "forbidden", "signing needs an allowed Origin"})
+				return
+			}
+			a.signDocument(w, r, origin)
+		case r.URL.Path == "/v1/keys" || r.URL.Path == "/v1/sign" || r.URL.Path == "/v1/sign-document":
 			fail(w, apiErr{http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed"})
 		default:
 			fail(w, apiErr{http.StatusNotFound, "not_found", "no such endpoint"})
@@ -291,4 +302,49 @@ func ParseChallenge(s string) (Challenge, error) {
 		return c, errors.New("challenge issued-at is not RFC 3339")
 	}
 	return c, nil
+}
+
+// maxDocument caps a document the agent signs.
+const maxDocument = 8 << 20
+
+func (a *Agent) signDocument(w http.ResponseWriter, r *http.Request, origin string) {
+	if mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(mt) != "application/json" {
+		fail(w, apiErr{http.StatusUnsupportedMediaType, "invalid_request", "Content-Type must be application/json"})
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxDocument*4/3+4096))
+	if err != nil || len(body) > maxDocument*4/3+4095 {
+		fail(w, apiErr{http.StatusRequestEntityTooLarge, "invalid_request", "document too large"})
+		return
+	}
+	var in struct {
+		Key      string `json:"key"`
+		Document string `json:"document"`
+		Attached bool   `json:"attached"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil || dec.More() {
+		fail(w, apiErr{http.StatusBadRequest, "invalid_request", "malformed JSON"})
+		return
+	}
+	id, ok := a.keys[in.Key]
+	if !ok {
+		fail(w, apiErr{http.StatusNotFound, "unknown_key", "no such key"})
+		return
+	}
+	doc, err := base64.StdEncoding.DecodeString(in.Document)
+	if err != nil || len(doc) == 0 || len(doc) > maxDocument {
+		fail(w, apiErr{http.StatusBadRequest, "invalid_request", "document must be base64, 1 byte to 8 MiB"})
+		return
+	}
+	der, err := cms.Sign(doc, id.Certificate, id.Chain, id.Key, !in.Attached, a.cfg.Now())
+	if err != nil {
+		a.cfg.Logger.Error("document signing failed", "err", err)
+		fail(w, apiErr{http.StatusUnprocessableEntity, "sign_failed", "the key could not sign"})
+		return
+	}
+	sum := sha256.Sum256(doc)
+	a.cfg.Logger.Info("signed a document", "origin", origin, "key", in.Key[:16], "sha256", hex.EncodeToString(sum[:]))
+	writeJSON(w, http.StatusOK, map[string]string{"signature": base64.StdEncoding.EncodeToString(der)})
 }

@@ -1,0 +1,494 @@
+package decision
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/yagona/yagona/pkg/cms"
+	"github.com/yagona/yagona/pkg/ident"
+	"github.com/yagona/yagona/pkg/store"
+	"github.com/yagona/yagona/pkg/validation"
+)
+
+// Register adds the routes.
+func (s *Service) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/v1/decisions", s.handleCreate)
+	mux.HandleFunc("GET /api/v1/decisions", s.handleAwaiting)
+	mux.HandleFunc("GET /api/v1/decisions/{id}", s.handleGet)
+	mux.HandleFunc("GET /api/v1/decisions/{id}/document", s.handleDocument)
+	mux.HandleFunc("POST /api/v1/decisions/{id}/signatures", s.handleSign)
+	mux.HandleFunc("POST /api/v1/decisions/{id}/reject", s.handleReject)
+	mux.HandleFunc("POST /api/v1/decisions/{id}/withdraw", s.handleWithdraw)
+	mux.HandleFunc("GET /api/v1/decisions/{id}/combined", s.handleCombined)
+	mux.HandleFunc("GET /api/v1/decisions/{id}/evidence", s.handleEvidence)
+	mux.HandleFunc("GET /d/{id}", s.handlePage)
+	mux.HandleFunc("POST /d/{id}", s.handlePage)
+}
+
+func (s *Service) principal(w http.ResponseWriter, r *http.Request) (*Principal, bool) {
+	p, err := s.cfg.Auth(r)
+	if err != nil || p == nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="yagona"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized", "error_description": "an access token is required"})
+		return nil, false
+	}
+	return p, true
+}
+
+func decodeBody(r *http.Request, v any, limit int64) error {
+	if mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(mt) != "application/json" {
+		return bad(http.StatusUnsupportedMediaType, "invalid_request", "Content-Type must be application/json")
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return bad(http.StatusBadRequest, "invalid_request", "cannot read the body")
+	}
+	if int64(len(b)) > limit {
+		return bad(http.StatusRequestEntityTooLarge, "too_large", "body too large")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil || dec.More() {
+		return bad(http.StatusBadRequest, "invalid_request", "malformed JSON")
+	}
+	return nil
+}
+
+func (s *Service) handleCreate(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p, ok := s.principal(w, r)
+	if !ok {
+		return
+	}
+	if !slices.Contains(p.Scopes, "decisions") || p.ClientID == "" {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "registering decisions needs scope decisions"})
+		return
+	}
+	var in registration
+	if err := decodeBody(r, &in, MaxDocument*4/3+64<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in.Policy.Order = strings.ToLower(strings.TrimSpace(in.Policy.Order))
+	if in.Policy.Order == "" {
+		in.Policy.Order = "parallel"
+	}
+	if in.Policy.Required == 0 {
+		in.Policy.Required = len(in.Policy.Signers)
+	}
+	now := s.cfg.Now()
+	deadline, err := time.Parse(time.RFC3339, in.Deadline)
+	switch {
+	case strings.TrimSpace(in.Title) == "" || len(in.Title) > 500:
+		err = errors.New("title is required (at most 500 bytes)")
+	case err != nil:
+		err = errors.New("deadline must be RFC 3339")
+	case !deadline.After(now):
+		err = errors.New("the deadline has passed")
+	default:
+		err = errors.Join(in.Policy.validate(), checkWebhook(in.WebhookURL))
+	}
+	if err != nil {
+		s.fail(w, r, bad(http.StatusBadRequest, "invalid_decision", err.Error()))
+		return
+	}
+	doc, err := decodeB64(in.Document)
+	if err != nil || len(doc) == 0 || len(doc) > MaxDocument {
+		s.fail(w, r, bad(http.StatusBadRequest, "invalid_decision", "document must be base64, 1 byte to 32 MiB"))
+		return
+	}
+	sum := sha256.Sum256(doc)
+	pol, _ := json.Marshal(in.Policy)
+	d := store.Decision{ID: randomID(), ClientID: p.ClientID, Title: in.Title, DocSHA256: sum[:], DocSize: int64(len(doc)), Document: doc,
+		Policy: pol, State: store.DecisionPending, Deadline: deadline.UTC(), WebhookURL: in.WebhookURL, WebhookSecret: randomID() + randomID(), CreatedAt: now}
+	if err := s.cfg.Store.CreateDecision(ctx, d); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := s.view(ctx, d)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.WebhookSecret = d.WebhookSecret
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Service) load(ctx context.Context, id string) (store.Decision, error) {
+	if len(id) == 0 || len(id) > 64 {
+		return store.Decision{}, store.ErrNotFound
+	}
+	d, err := s.cfg.Store.GetDecision(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	s.expire(ctx, &d)
+	return d, nil
+}
+
+func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.principal(w, r); !ok {
+		return
+	}
+	d, err := s.load(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := s.view(r.Context(), d)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Service) handleDocument(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.principal(w, r); !ok {
+		return
+	}
+	d, err := s.load(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("X-Document-SHA256", hex.EncodeToString(d.DocSHA256))
+	_, _ = w.Write(d.Document)
+}
+
+// handleAwaiting lists the pending decisions that name the caller (by
+// PINFL), and those that name a position anyone may hold.
+func (s *Service) handleAwaiting(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p, ok := s.principal(w, r)
+	if !ok {
+		return
+	}
+	if p.PINFL == "" {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "a person's token (scope pinfl) is required"})
+		return
+	}
+	list, err := s.cfg.Store.ListDecisions(ctx, store.DecisionPending, 1000)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := []view{}
+	for _, d := range list {
+		var pol Policy
+		_ = json.Unmarshal(d.Policy, &pol)
+		sigs, err := s.cfg.Store.DecisionSignatures(ctx, d.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		var filled []int
+		signed := false
+		for _, sg := range sigs {
+			filled = append(filled, sg.Slot)
+			signed = signed || sg.PINFL == p.PINFL
+		}
+		if signed || !s.cfg.Now().Before(d.Deadline) {
+			continue
+		}
+		for i, sg := range pol.Signers {
+			next := pol.Order != "sequential" || i == len(filled)
+			if !slices.Contains(filled, i) && next && (sg.PINFL == p.PINFL || sg.PINFL == "") {
+				v, err := s.view(ctx, d)
+				if err != nil {
+					s.fail(w, r, err)
+					return
+				}
+				out = append(out, v)
+				break
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"decisions": out})
+}
+
+func (s *Service) handleSign(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p, ok := s.principal(w, r)
+	if !ok {
+		return
+	}
+	var in struct {
+		Signature string `json:"signature"`
+	}
+	if err := decodeBody(r, &in, validation.MaxSignature*2); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	der, err := decodeB64(in.Signature)
+	if err != nil || len(der) == 0 {
+		s.fail(w, r, bad(http.StatusBadRequest, "invalid_signature", "signature must be base64 DER CMS"))
+		return
+	}
+	v, err := s.sign(ctx, r.PathValue("id"), p, der)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, v)
+}
+
+// sign validates and records one official's signature; the last one the
+// policy needs makes the decision final.
+func (s *Service) sign(ctx context.Context, id string, p *Principal, der []byte) (view, error) {
+	d, err := s.load(ctx, id)
+	if err != nil {
+		return view{}, err
+	}
+	if d.State != store.DecisionPending {
+		return view{}, bad(http.StatusConflict, "not_pending", "the decision is "+d.State)
+	}
+	now := s.cfg.Now()
+	rep := s.cfg.Validator.Validate(ctx, validation.Input{Signature: der, Document: d.Document, Time: now})
+	if rep.Indication != validation.TotalPassed {
+		return view{}, bad(http.StatusUnprocessableEntity, "signature_not_valid", rep.Indication+" "+rep.SubIndication)
+	}
+	if len(rep.Signers) != 1 || rep.Signers[0].Signer == nil {
+		return view{}, bad(http.StatusUnprocessableEntity, "one_signer", "submit one signature at a time")
+	}
+	who := rep.Signers[0].Signer
+	if p.PINFL == "" || who.PINFL != p.PINFL {
+		return view{}, bad(http.StatusForbidden, "not_your_signature", "the signature is not the logged-in person's")
+	}
+	var pol Policy
+	_ = json.Unmarshal(d.Policy, &pol)
+	sigs, err := s.cfg.Store.DecisionSignatures(ctx, d.ID)
+	if err != nil {
+		return view{}, err
+	}
+	var filled []int
+	for _, sg := range sigs {
+		if sg.PINFL == p.PINFL {
+			return view{}, bad(http.StatusConflict, "already_signed", "this official has signed this decision")
+		}
+		filled = append(filled, sg.Slot)
+	}
+	slot, err := pol.slotFor(ident.Identity{PINFL: who.PINFL, TIN: who.TIN, Organization: who.Organization, Title: who.Title}, filled)
+	if err != nil {
+		return view{}, err
+	}
+	repJSON, _ := json.Marshal(rep)
+	ds := store.DecisionSignature{DecisionID: d.ID, Seq: len(sigs), PINFL: p.PINFL, Slot: slot, Signature: der, Report: repJSON, CreatedAt: now}
+	var combined, logData []byte
+	ev := store.AuditEvent{Time: now, Actor: "official:" + p.PINFL, Action: "decision.sign", Subject: d.ID}
+	if len(sigs)+1 >= pol.Required {
+		all := make([][]byte, 0, len(sigs)+1)
+		signers := []string{}
+		for _, sg := range sigs {
+			all = append(all, sg.Signature)
+			signers = append(signers, sg.PINFL)
+		}
+		all = append(all, der)
+		signers = append(signers, p.PINFL)
+		if combined, err = cms.Combine(all...); err != nil {
+			return view{}, bad(http.StatusUnprocessableEntity, "cannot_combine", err.Error())
+		}
+		logData, _ = json.Marshal(map[string]any{"id": d.ID, "title": d.Title, "document_sha256": hex.EncodeToString(d.DocSHA256),
+			"signers": signers, "final_at": now.UTC().Format(time.RFC3339), "combined_sha256": sha256Hex(combined)})
+		ev.Action = "decision.final"
+	}
+	if err := s.cfg.Store.AddDecisionSignature(ctx, ds, combined, logData, ev); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			return view{}, bad(http.StatusConflict, "already_signed", "this official has signed this decision")
+		}
+		return view{}, err
+	}
+	d, err = s.cfg.Store.GetDecision(ctx, d.ID)
+	if err != nil {
+		return view{}, err
+	}
+	if d.State == store.DecisionFinal {
+		s.notify(d)
+	}
+	return s.view(ctx, d)
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+func (s *Service) handleReject(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p, ok := s.principal(w, r)
+	if !ok {
+		return
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeBody(r, &in, 8<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, err := s.load(ctx, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var pol Policy
+	_ = json.Unmarshal(d.Policy, &pol)
+	named := p.PINFL != "" && slices.ContainsFunc(pol.Signers, func(sg Signer) bool { return sg.PINFL == p.PINFL })
+	if !named {
+		s.fail(w, r, bad(http.StatusForbidden, "not_a_signer", "only an official the policy names by PINFL may reject"))
+		return
+	}
+	s.setState(w, r, d, store.DecisionRejected, "rejected by "+p.PINFL+": "+strings.TrimSpace(in.Reason))
+}
+
+func (s *Service) handleWithdraw(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p, ok := s.principal(w, r)
+	if !ok {
+		return
+	}
+	d, err := s.load(ctx, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if p.ClientID != d.ClientID || !slices.Contains(p.Scopes, "decisions") {
+		s.fail(w, r, bad(http.StatusForbidden, "not_owner", "only the service that registered the decision may withdraw it"))
+		return
+	}
+	s.setState(w, r, d, store.DecisionWithdrawn, "withdrawn by the service")
+}
+
+func (s *Service) setState(w http.ResponseWriter, r *http.Request, d store.Decision, state, reason string) {
+	if err := s.cfg.Store.SetDecisionState(r.Context(), d.ID, []string{store.DecisionPending}, state, reason, s.cfg.Now()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.State, d.Reason = state, reason
+	s.notify(d)
+	v, err := s.view(r.Context(), d)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Service) handleCombined(w http.ResponseWriter, r *http.Request) {
+	d, err := s.load(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if d.State != store.DecisionFinal {
+		s.fail(w, r, bad(http.StatusConflict, "not_final", "the decision is "+d.State))
+		return
+	}
+	w.Header().Set("Content-Type", "application/pkcs7-signature")
+	w.Header().Set("Content-Disposition", `attachment; filename="decision-`+d.ID+`.p7s"`)
+	_, _ = w.Write(d.Combined)
+}
+
+// handleEvidence returns the evidence bundle of a final decision: the
+// document hash, every signature with its validation report (time-stamps
+// and revocation data inside), the combined CMS, and the log entry.
+func (s *Service) handleEvidence(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	d, err := s.load(ctx, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sigs, err := s.cfg.Store.DecisionSignatures(ctx, d.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	type sigEvidence struct {
+		PINFL     string          `json:"pinfl"`
+		Slot      int             `json:"slot"`
+		Signature []byte          `json:"signature"`
+		Report    json.RawMessage `json:"report"`
+	}
+	out := map[string]any{"id": d.ID, "title": d.Title, "state": d.State, "document_sha256": hex.EncodeToString(d.DocSHA256),
+		"document_size": d.DocSize, "policy": json.RawMessage(d.Policy)}
+	var ev []sigEvidence
+	for _, sg := range sigs {
+		ev = append(ev, sigEvidence{PINFL: sg.PINFL, Slot: sg.Slot, Signature: sg.Signature, Report: sg.Report})
+	}
+	out["signatures"] = ev
+	if d.State == store.DecisionFinal {
+		out["combined"] = d.Combined
+		out["final_at"] = d.FinalAt
+		if e, err := s.cfg.Store.FindLogEntry(ctx, "decision", d.ID); err == nil {
+			out["log"] = map[string]any{"index": e.Index, "proof_url": "/log/proof/decision/" + d.ID}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+var pageTmpl = template.Must(template.New("d").Parse(`<!doctype html>
+<html lang="uz"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.V.Title}} · Yagona</title><link rel="stylesheet" href="/static/style.css"></head>
+<body><main class="card">
+<h1>{{.V.Title}}</h1>
+<p>Holati / Состояние / State: <strong id="state">{{.V.State}}</strong>{{if .V.Reason}} — {{.V.Reason}}{{end}}</p>
+<p>Hujjat SHA-256: <code id="sha256">{{.V.DocumentSHA256}}</code> ({{.V.DocumentSize}} bytes)</p>
+<h2>Imzolar / Подписи / Signatures</h2>
+<ol>{{range .V.Signatures}}<li>{{.Name}} ({{.PINFL}}) — {{.Indication}}, {{.ProvenTime.Format "2006-01-02 15:04:05 UTC"}}</li>{{end}}</ol>
+{{if .Checked}}<p id="check" class="{{if .Match}}ok{{else}}error{{end}}">{{if .Match}}Hujjat mos keladi / Документ совпадает / The document matches this decision.{{else}}Hujjat mos kelmaydi / Документ не совпадает / The document does NOT match this decision.{{end}}</p>{{end}}
+<form method="post" enctype="multipart/form-data" action="/d/{{.V.ID}}">
+<label for="document">Hujjatni tekshirish / Проверить документ / Check a document</label>
+<input type="file" id="document" name="document"> <button type="submit">OK</button>
+</form>
+</main></body></html>`))
+
+// handlePage is the public page of a decision, where anyone can check a
+// document against it (POST with the document).
+func (s *Service) handlePage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	d, err := s.load(ctx, r.PathValue("id"))
+	if err != nil {
+		http.Error(w, "no such decision", http.StatusNotFound)
+		return
+	}
+	v, err := s.view(ctx, d)
+	if err != nil {
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	data := struct {
+		V              view
+		Checked, Match bool
+	}{V: v}
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxDocument+64<<10)
+		f, _, err := r.FormFile("document")
+		if err != nil {
+			http.Error(w, "a document file is required", http.StatusBadRequest)
+			return
+		}
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			http.Error(w, "document too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		data.Checked, data.Match = true, hex.EncodeToString(h.Sum(nil)) == v.DocumentSHA256
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	_ = pageTmpl.Execute(w, data)
+}
