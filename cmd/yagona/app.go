@@ -322,6 +322,7 @@ func (a *app) handlers() (https, plain http.Handler) {
 	secure.HandleFunc("GET /api/v1/log/mine", a.myLogEntries)
 	secure.Handle("POST /api/v1/signatures/verify", validation.Handler(a.valid))
 	a.decide.Register(secure)
+	secure.Handle("/verify", a.idp.VerifyPage(a.valid))
 	a.api.RegisterAPI(secure)
 	a.idp.Register(secure)
 	a.api.RegisterPKI(secure)

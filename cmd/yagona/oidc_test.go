@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -437,6 +438,27 @@ func TestSignAndVerify(t *testing.T) {
 	}
 	if rep, _ := verify(p("decision.txt"), p("bb.p7s")); rep.Indication != validation.Indeterminate || rep.SubIndication != validation.RevokedNoPOE {
 		t.Fatalf("B-B after revocation: %s %s", rep.Indication, rep.SubIndication)
+	}
+	// The /verify page says it in words, in the language asked for.
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for field, path := range map[string]string{"signature": p("bt.p7s"), "document": p("decision.txt")} {
+		b, _ := os.ReadFile(path)
+		fw, _ := mw.CreateFormFile(field, filepath.Base(path))
+		_, _ = fw.Write(b)
+	}
+	_ = mw.Close()
+	preq, _ := http.NewRequest("POST", s.https+"/verify?lang=en", &body)
+	preq.Header.Set("Content-Type", mw.FormDataContentType())
+	presp, err := s.client.Do(preq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(presp.Body)
+	presp.Body.Close()
+	if presp.StatusCode != 200 || !strings.Contains(string(page), "The signature is valid.") || !strings.Contains(string(page), "31204900055555") ||
+		!strings.Contains(string(page), "a trusted time-stamp proves this") {
+		t.Fatalf("verify page: %d %s", presp.StatusCode, page)
 	}
 	// OpenSSL signs, the server validates.
 	od := t.TempDir()

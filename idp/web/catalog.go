@@ -118,6 +118,18 @@ func funcs(c catalog, a *assets) template.FuncMap {
 		"msg":   c.message,
 		"fill":  c.fill,
 		"scope": c.scope,
+		"outcome": func(o string) string {
+			if v, ok := c["verify.outcome."+o]; ok {
+				return v
+			}
+			return c["verify.outcome.indeterminate"]
+		},
+		"reason": func(sub string) string {
+			if v, ok := c["verify.reason."+sub]; ok {
+				return v
+			}
+			return c["verify.reason.other"]
+		},
 		"asset": a.url,
 	}
 }

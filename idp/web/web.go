@@ -76,9 +76,29 @@ func (ConsentPage) page() string   { return "consent" }
 func (LogoutPage) page() string    { return "logout" }
 func (LoggedOutPage) page() string { return "loggedout" }
 func (ErrorPage) page() string     { return "error" }
+func (VerifyPage) page() string    { return "verify" }
+
+// VerifyPage takes a signature (and a detached document) and shows the
+// validation result in words a citizen understands.
+type VerifyPage struct {
+	Checked bool
+	Error   string // an error.* message key
+	Overall string // passed, failed or indeterminate
+	Signers []VerifySigner
+}
+
+// VerifySigner is one signature's result on the verify page.
+type VerifySigner struct {
+	Outcome            string // passed, failed or indeterminate
+	Reason             string // an ETSI sub-indication, e.g. HASH_FAILURE; empty if passed
+	Name, PINFL        string
+	Organization       string
+	ExistedBy, Claimed string // formatted times
+	Proven             bool   // ExistedBy comes from a time-stamp
+}
 
 // pageNames lists every page template; each is parsed with base.html.
-var pageNames = []string{"login", "consent", "logout", "loggedout", "error"}
+var pageNames = []string{"login", "consent", "logout", "loggedout", "error", "verify"}
 
 // Renderer renders the embedded pages. It is safe for concurrent use.
 type Renderer struct {
