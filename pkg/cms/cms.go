@@ -282,6 +282,9 @@ func verifySigner(si *signerInfo, sd *Signed, eContentType asn1.ObjectIdentifier
 		if rest, err := asn1.UnmarshalWithParams(signed, &attrs, "set"); err != nil || len(rest) != 0 || len(attrs) == 0 {
 			return s, malformed("signed attributes")
 		}
+		if err := derSetOrder(si.SignedAttrs.Bytes, attrs); err != nil {
+			return s, malformed("signed attributes: %v", err)
+		}
 		var ct asn1.ObjectIdentifier
 		var md []byte
 		nct, nmd := 0, 0
@@ -613,4 +616,30 @@ func Combine(sigs ...[]byte) ([]byte, error) {
 		return nil, err
 	}
 	return asn1.Marshal(contentInfo{ContentType: oidSignedData, Content: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: body}})
+}
+
+// derSetOrder checks what DER demands of the signed attributes, which are
+// signed as encoded: the SET OF elements in ascending order of their
+// encodings, and (RFC 5652 §5.3) no attribute type twice.
+func derSetOrder(body []byte, attrs []attribute) error {
+	in := cryptobyte.String(body)
+	var prev []byte
+	for !in.Empty() {
+		var el cryptobyte.String
+		if !in.ReadASN1Element(&el, cbasn1.SEQUENCE) {
+			return errors.New("not a SET OF Attribute")
+		}
+		if prev != nil && bytes.Compare(prev, el) > 0 {
+			return errors.New("not in DER order")
+		}
+		prev = el
+	}
+	for i := range attrs {
+		for j := i + 1; j < len(attrs); j++ {
+			if attrs[i].Type.Equal(attrs[j].Type) {
+				return fmt.Errorf("attribute %v twice", attrs[i].Type)
+			}
+		}
+	}
+	return nil
 }

@@ -2,6 +2,9 @@ package cms
 
 import (
 	"bytes"
+	"encoding/asn1"
+	"slices"
+
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -12,6 +15,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"flag"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"math/big"
 	"os"
 	"os/exec"
@@ -313,5 +318,60 @@ func TestCombine(t *testing.T) {
 	run(t, dir, "cms", "-verify", "-binary", "-inform", "DER", "-in", "combined.der", "-content", "msg.txt", "-CAfile", "roots.pem", "-purpose", "any", "-out", "/dev/null")
 	if _, err := Combine(sigs[0], []byte("junk")); err == nil {
 		t.Fatal("combined junk")
+	}
+}
+
+// rewriteSignedAttrs re-encodes signer 0's signed attributes with f
+// applied to their elements (for tests of hostile encodings).
+func rewriteSignedAttrs(t *testing.T, der []byte, f func([][]byte) [][]byte) []byte {
+	t.Helper()
+	var ci contentInfo
+	if _, err := asn1.Unmarshal(der, &ci); err != nil {
+		t.Fatal(err)
+	}
+	var head signedDataHead
+	if _, err := asn1.Unmarshal(ci.Content.Bytes, &head); err != nil {
+		t.Fatal(err)
+	}
+	var infos []signerInfo
+	if _, err := asn1.UnmarshalWithParams(head.SignerInfos.FullBytes, &infos, "set"); err != nil {
+		t.Fatal(err)
+	}
+	in := cryptobyte.String(infos[0].SignedAttrs.Bytes)
+	var els [][]byte
+	for !in.Empty() {
+		var el cryptobyte.String
+		in.ReadASN1Element(&el, cbasn1.SEQUENCE)
+		els = append(els, el)
+	}
+	infos[0].SignedAttrs = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: bytes.Join(f(els), nil)}
+	b, _ := asn1.Marshal(infos[0])
+	head.SignerInfos = asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: b}
+	body, _ := asn1.Marshal(head)
+	out, _ := asn1.Marshal(contentInfo{ContentType: oidSignedData, Content: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: body}})
+	return out
+}
+
+func TestSignedAttributesEncoding(t *testing.T) {
+	p := newPKI(t, ecKey(t, elliptic.P256()))
+	der, err := Sign([]byte("x"), p.leaf, nil, p.key, false, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsorted := rewriteSignedAttrs(t, der, func(els [][]byte) [][]byte {
+		slices.Reverse(els)
+		return els
+	})
+	if _, err := Verify(unsorted, nil); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("unsorted attributes: %v", err)
+	}
+	dup := rewriteSignedAttrs(t, der, func(els [][]byte) [][]byte {
+		out := append([][]byte{}, els...)
+		out = append(out, els[len(els)-1])
+		slices.SortFunc(out, bytes.Compare)
+		return out
+	})
+	if _, err := Verify(dup, nil); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("duplicated attribute: %v", err)
 	}
 }
