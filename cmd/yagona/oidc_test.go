@@ -439,6 +439,26 @@ func TestSignAndVerify(t *testing.T) {
 	if rep, _ := verify(p("decision.txt"), p("bb.p7s")); rep.Indication != validation.Indeterminate || rep.SubIndication != validation.RevokedNoPOE {
 		t.Fatalf("B-B after revocation: %s %s", rep.Indication, rep.SubIndication)
 	}
+	// A second person co-signs; both signatures validate, and OpenSSL
+	// checks both.
+	s.mustCLI("ra", "person", "add", "--pinfl", "31204900077777", "--given-name", "Ikkinchi", "--surname", "Signer", "--birth-date", "1990-01-01")
+	var enr2 struct {
+		Code string `json:"enrollment_code"`
+	}
+	_ = json.Unmarshal([]byte(s.mustCLI("ra", "enroll", "--json", "--pinfl", "31204900077777")), &enr2)
+	s.mustCLI("key", "new", "--out", p("two.key"))
+	s.mustCLI("cert", "enroll", "--code", enr2.Code, "--key", p("two.key"), "--out", p("two.pem"), "--chain", p("two-chain.pem"))
+	two, _ := os.ReadFile(p("two.pem"))
+	write(t, dir, "two-full.pem", string(two)+string(chain))
+	btSig, _ := os.ReadFile(p("bt.p7s")) // the first signer's B-T signature (their certificate is revoked by now)
+	write(t, dir, "co.p7s", string(btSig))
+	s.mustCLI("cosign", p("decision.txt"), p("co.p7s"), "--cert", p("two-full.pem"), "--key", p("two.key"), "--tsa", tsa)
+	if rep, err := verify(p("decision.txt"), p("co.p7s")); err != nil || len(rep.Signers) != 2 || rep.Indication != validation.TotalPassed {
+		t.Fatalf("co-signed: %v %s %d signers", err, rep.Indication, len(rep.Signers))
+	}
+	mustOpenSSL(t, dir, "cms", "-verify", "-cades", "-binary", "-inform", "DER", "-in", "co.p7s", "-content", "decision.txt",
+		"-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null")
+
 	// The /verify page says it in words, in the language asked for.
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)

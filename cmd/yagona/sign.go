@@ -234,3 +234,84 @@ func printReport(w io.Writer, rep *validation.Report) {
 		}
 	}
 }
+
+// newCosignCmd is `yagona cosign FILE SIGNATURE`: add your signature to a
+// detached signature of FILE; every earlier signature stays as it was.
+func newCosignCmd(g *globals) *cobra.Command {
+	var f clientFlags
+	var level, out, tsaURL string
+	cmd := &cobra.Command{
+		Use:   "cosign FILE SIGNATURE",
+		Short: "Add your signature to a detached signature of FILE (the others are kept byte for byte)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.certFile == "" || f.keyFile == "" {
+				return errors.New("--cert and --key are required")
+			}
+			doc, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			prev, err := os.ReadFile(args[1])
+			if err != nil {
+				return err
+			}
+			if _, err := cms.Verify(prev, doc); err != nil {
+				return fmt.Errorf("%s is not a valid detached signature of %s: %w", args[1], args[0], err)
+			}
+			chain, err := readCerts(f.certFile)
+			if err != nil {
+				return err
+			}
+			key, err := f.loadKey(f.keyFile)
+			if err != nil {
+				return err
+			}
+			mine, err := cms.Sign(doc, chain[0], chain[1:], key, true, time.Now())
+			if err != nil {
+				return err
+			}
+			if level == "B-T" {
+				if tsaURL == "" {
+					cfg, err := g.config()
+					if err != nil {
+						return err
+					}
+					tsaURL = strings.TrimSuffix(cfg.PublicURL.HTTP, "/") + "/pki/tsa"
+				}
+				parsed, err := cms.Parse(mine, doc)
+				if err != nil {
+					return err
+				}
+				tok, err := fetchTimestamp(tsaURL, parsed.Signers[0].Signature)
+				if err != nil {
+					return fmt.Errorf("time-stamp: %w", err)
+				}
+				if mine, err = cms.AddTimestamp(mine, 0, tok); err != nil {
+					return err
+				}
+			}
+			combined, err := cms.Combine(prev, mine)
+			if err != nil {
+				return err
+			}
+			if _, err := cms.Verify(combined, doc); err != nil {
+				return fmt.Errorf("the combined signature does not verify: %w", err)
+			}
+			if out == "" {
+				out = args[1]
+			}
+			if err := os.WriteFile(out, combined, 0o644); err != nil {
+				return err
+			}
+			return g.print(map[string]any{"signature": out}, func(w io.Writer) { fprintf(w, "co-signed %s: %s\n", args[0], out) })
+		},
+	}
+	f.registerPass(cmd)
+	cmd.Flags().StringVar(&f.certFile, "cert", "", "your certificate (PEM, leaf first, chain after)")
+	cmd.Flags().StringVar(&f.keyFile, "key", "", "your encrypted key")
+	cmd.Flags().StringVar(&level, "level", "B-T", "B-B, or B-T (a signature time-stamp from the TSA)")
+	cmd.Flags().StringVar(&tsaURL, "tsa", "", "time-stamping authority URL (default: public_url.http/pki/tsa)")
+	cmd.Flags().StringVar(&out, "out", "", "output file (default: overwrite SIGNATURE)")
+	return cmd
+}
