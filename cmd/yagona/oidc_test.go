@@ -25,6 +25,7 @@ import (
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/validation"
 )
 
@@ -412,6 +413,12 @@ func TestSignAndVerify(t *testing.T) {
 	tsa := s.http + "/pki/tsa"
 	s.mustCLI("sign", p("decision.txt"), "--cert", p("full.pem"), "--key", p("my.key"), "--level", "B-T", "--tsa", tsa, "--out", p("bt.p7s"))
 	s.mustCLI("sign", p("decision.txt"), "--cert", p("full.pem"), "--key", p("my.key"), "--level", "B-B", "--out", p("bb.p7s"))
+	s.mustCLI("sign", p("decision.txt"), "--cert", p("full.pem"), "--key", p("my.key"), "--level", "B-LT", "--tsa", tsa, "--out", p("blt.p7s"))
+	if parsed, err := cms.Parse(mustRead(t, p("blt.p7s")), mustRead(t, p("decision.txt"))); err != nil || len(parsed.OCSPResponses) != 1 || len(parsed.Signers[0].Timestamps) != 1 {
+		t.Fatalf("B-LT carries no OCSP response or time-stamp: %v", err)
+	}
+	mustOpenSSL(t, dir, "cms", "-verify", "-cades", "-binary", "-inform", "DER", "-in", "blt.p7s", "-content", "decision.txt",
+		"-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null")
 	mustOpenSSL(t, dir, "cms", "-verify", "-cades", "-binary", "-inform", "DER", "-in", "bt.p7s", "-content", "decision.txt",
 		"-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null")
 
@@ -489,4 +496,13 @@ func TestSignAndVerify(t *testing.T) {
 	if rep, err := verify(filepath.Join(od, "doc.p7s")); err != nil || rep.Indication != validation.TotalPassed {
 		t.Fatalf("openssl attached signature: %v %s %s", err, rep.Indication, rep.SubIndication)
 	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/asn1"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/digitorus/timestamp"
 	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ocsp"
 
 	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/validation"
@@ -39,8 +41,8 @@ func newSignCmd(g *globals) *cobra.Command {
 			if f.certFile == "" || f.keyFile == "" {
 				return errors.New("--cert and --key are required")
 			}
-			if level != "B-B" && level != "B-T" {
-				return errors.New("--level must be B-B or B-T")
+			if level != "B-B" && level != "B-T" && level != "B-LT" {
+				return errors.New("--level must be B-B, B-T or B-LT")
 			}
 			doc, err := os.ReadFile(args[0])
 			if err != nil {
@@ -58,7 +60,7 @@ func newSignCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if level == "B-T" {
+			if level == "B-T" || level == "B-LT" {
 				if tsaURL == "" {
 					cfg, err := g.config()
 					if err != nil {
@@ -78,6 +80,15 @@ func newSignCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
+			if level == "B-LT" {
+				resp, err := g.ownOCSP(&f, chain)
+				if err != nil {
+					return fmt.Errorf("B-LT: %w", err)
+				}
+				if sig, err = cms.AddOCSPResponses(sig, resp); err != nil {
+					return err
+				}
+			}
 			if out == "" {
 				out = args[0] + ".p7s"
 			}
@@ -94,8 +105,9 @@ func newSignCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&f.keyFile, "key", "", "your encrypted key")
 	cmd.Flags().BoolVar(&attached, "attached", false, "put the document inside the signature (default: detached)")
 	cmd.Flags().Bool("detached", true, "keep the document outside the signature (the default)")
-	cmd.Flags().StringVar(&level, "level", "B-T", "B-B, or B-T (a signature time-stamp from the TSA)")
+	cmd.Flags().StringVar(&level, "level", "B-T", "B-B; B-T (a signature time-stamp from the TSA); B-LT (also the chain and an OCSP response)")
 	cmd.Flags().StringVar(&tsaURL, "tsa", "", "time-stamping authority URL (default: public_url.http/pki/tsa)")
+	cmd.Flags().StringVar(&f.caFile, "ca-file", "", "trust anchor PEM to validate your chain before fetching its OCSP (default: DATA/certs/root.pem)")
 	cmd.Flags().StringVar(&out, "out", "", "output file (default FILE.p7s)")
 	return cmd
 }
@@ -314,4 +326,60 @@ func newCosignCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&tsaURL, "tsa", "", "time-stamping authority URL (default: public_url.http/pki/tsa)")
 	cmd.Flags().StringVar(&out, "out", "", "output file (default: overwrite SIGNATURE)")
 	return cmd
+}
+
+// ownOCSP validates the signer's chain against the trust anchor, then asks
+// the OCSP responder the certificate names (only after that validation)
+// and checks the answer before it goes into a B-LT signature.
+func (g *globals) ownOCSP(f *clientFlags, chain []*x509.Certificate) ([]byte, error) {
+	if len(chain) < 2 {
+		return nil, errors.New("--cert must hold the issuing CA after the certificate")
+	}
+	caFile := f.caFile
+	if caFile == "" {
+		cfg, err := g.config()
+		if err != nil {
+			return nil, err
+		}
+		caFile = cfg.dataPath("certs/root.pem")
+	}
+	roots, err := readCerts(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("trust anchor: %w (pass --ca-file)", err)
+	}
+	rp, ip := x509.NewCertPool(), x509.NewCertPool()
+	for _, r := range roots {
+		rp.AddCert(r)
+	}
+	for _, c := range chain[1:] {
+		ip.AddCert(c)
+	}
+	if _, err := chain[0].Verify(x509.VerifyOptions{Roots: rp, Intermediates: ip, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		return nil, fmt.Errorf("your certificate does not chain to the trust anchor: %w", err)
+	}
+	if len(chain[0].OCSPServer) == 0 {
+		return nil, errors.New("the certificate names no OCSP responder")
+	}
+	req, err := ocsp.CreateRequest(chain[0], chain[1], nil)
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Timeout: 15 * time.Second}
+	resp, err := client.Post(chain[0].OCSPServer[0], "application/ocsp-request", bytes.NewReader(req))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return nil, err
+	}
+	r, err := ocsp.ParseResponseForCert(body, chain[0], chain[1])
+	if err != nil {
+		return nil, fmt.Errorf("OCSP answer: %w", err)
+	}
+	if r.Status != ocsp.Good {
+		return nil, errors.New("OCSP says the certificate is not good")
+	}
+	return body, nil
 }

@@ -91,10 +91,13 @@ type rawAttribute struct {
 
 // Signed is verified SignedData.
 type Signed struct {
-	Content      []byte              // the encapsulated content, or the detached content given
-	Detached     bool                // the SignedData carried no content
-	Signers      []Signer            // every SignerInfo, each verified
-	Certificates []*x509.Certificate // every certificate carried (untrusted)
+	// OCSPResponses are the OCSP responses carried as revocation
+	// information (RFC 5940 other revocation info, CAdES B-LT).
+	OCSPResponses [][]byte
+	Content       []byte              // the encapsulated content, or the detached content given
+	Detached      bool                // the SignedData carried no content
+	Signers       []Signer            // every SignerInfo, each verified
+	Certificates  []*x509.Certificate // every certificate carried (untrusted)
 }
 
 type contentInfo struct {
@@ -185,6 +188,7 @@ func Parse(der []byte, detached []byte) (*Signed, error) {
 	if len(infos) == 0 {
 		return nil, malformed("no signers")
 	}
+	out.OCSPResponses = ocspResponses(head.CRLs.Bytes)
 	for i := range infos {
 		s, err := verifySigner(&infos[i], out, head.Encap.EContentType)
 		s.Err = err
@@ -642,4 +646,65 @@ func derSetOrder(body []byte, attrs []attribute) error {
 		}
 	}
 	return nil
+}
+
+var oidRIOCSPResponse = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 16, 2}
+
+// ocspResponses reads the [1] OtherRevocationInfoFormat entries of type
+// id-ri-ocsp-response from a RevocationInfoChoices body.
+func ocspResponses(body []byte) [][]byte {
+	var out [][]byte
+	in := cryptobyte.String(body)
+	for !in.Empty() {
+		var el cryptobyte.String
+		var tag cbasn1.Tag
+		if !in.ReadAnyASN1(&el, &tag) {
+			return out
+		}
+		if tag != cbasn1.Tag(1).Constructed().ContextSpecific() {
+			continue // a CRL
+		}
+		var oid asn1.ObjectIdentifier
+		if !el.ReadASN1ObjectIdentifier(&oid) || !oid.Equal(oidRIOCSPResponse) {
+			continue
+		}
+		var resp cryptobyte.String
+		if el.ReadASN1Element(&resp, cbasn1.SEQUENCE) {
+			out = append(out, []byte(resp))
+		}
+	}
+	return out
+}
+
+// AddOCSPResponses returns der with the OCSP responses added to the
+// SignedData's revocation information (RFC 5940, CAdES B-LT). Signer
+// infos, content and certificates are copied byte for byte.
+func AddOCSPResponses(der []byte, responses ...[]byte) ([]byte, error) {
+	var ci contentInfo
+	if rest, err := asn1.Unmarshal(der, &ci); err != nil || len(rest) != 0 || !ci.ContentType.Equal(oidSignedData) {
+		return nil, malformed("not SignedData")
+	}
+	var head signedDataHead
+	if rest, err := asn1.Unmarshal(ci.Content.Bytes, &head); err != nil || len(rest) != 0 {
+		return nil, malformed("not SignedData")
+	}
+	body := bytes.Clone(head.CRLs.Bytes)
+	for _, r := range responses {
+		var b cryptobyte.Builder
+		b.AddASN1(cbasn1.Tag(1).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oidRIOCSPResponse)
+			b.AddBytes(r)
+		})
+		el, err := b.Bytes()
+		if err != nil {
+			return nil, err
+		}
+		body = append(body, el...)
+	}
+	head.CRLs = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 1, IsCompound: true, Bytes: body}
+	out, err := asn1.Marshal(head)
+	if err != nil {
+		return nil, err
+	}
+	return asn1.Marshal(contentInfo{ContentType: oidSignedData, Content: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: out}})
 }

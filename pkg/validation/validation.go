@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/digitorus/timestamp"
+	"golang.org/x/crypto/ocsp"
 
 	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/ident"
@@ -328,12 +329,19 @@ func (v *Validator) signer(ctx context.Context, sd *cms.Signed, s cms.Signer, vt
 	o.check(CValidity, inBounds, Indeterminate, OutOfBoundsNoPOE, fmt.Sprintf("valid %s to %s; best signature time %s",
 		c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), best.Format(time.RFC3339)))
 
-	// Revocation, only now that the chain holds.
-	if anchor.Status == nil {
-		o.check(CRevocation, false, Indeterminate, TryLater, "no status source for "+anchor.Name)
-		return r
+	// Revocation, only now that the chain holds: the status source, else
+	// an OCSP response the signature carries (B-LT) issued after the best
+	// signature time.
+	var st Status
+	err := errors.New("no status source for " + anchor.Name)
+	if anchor.Status != nil {
+		st, err = anchor.Status.Status(ctx, c, chain[1])
 	}
-	st, err := anchor.Status.Status(ctx, c, chain[1])
+	if err != nil {
+		if emb, ok := embeddedStatus(sd.OCSPResponses, c, chain[1], best); ok {
+			st, err = emb, nil
+		}
+	}
 	if err != nil {
 		o.check(CRevocation, false, Indeterminate, TryLater, "status unavailable: "+err.Error())
 		return r
@@ -462,4 +470,24 @@ func (v *Validator) timestamp(_ context.Context, tok, sig []byte) TSReport {
 	}
 	out.Valid = true
 	return out
+}
+
+// embeddedStatus reads the status of c from the OCSP responses a
+// signature carries: a response that verifies (signed by the issuer or its
+// delegated responder) and was issued no earlier than five minutes before
+// the best signature time.
+func embeddedStatus(responses [][]byte, c, issuer *x509.Certificate, best time.Time) (Status, bool) {
+	for _, der := range responses {
+		r, err := ocsp.ParseResponseForCert(der, c, issuer)
+		if err != nil || r.ThisUpdate.Before(best.Add(-5*time.Minute)) {
+			continue
+		}
+		switch r.Status {
+		case ocsp.Good:
+			return Status{State: "good", Source: "embedded-ocsp"}, true
+		case ocsp.Revoked:
+			return Status{State: "revoked", RevokedAt: r.RevokedAt, Source: "embedded-ocsp"}, true
+		}
+	}
+	return Status{}, false
 }

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/digitorus/timestamp"
+	"golang.org/x/crypto/ocsp"
 
 	"github.com/yagona/yagona/configs"
 	"github.com/yagona/yagona/pkg/cms"
@@ -426,4 +427,40 @@ func FuzzVerifyEndpoint(f *testing.F) {
 			t.Fatalf("%d for %q %q", w.Code, ctype, body)
 		}
 	})
+}
+
+// TestEmbeddedOCSP: with the status source down, a B-LT signature's own
+// OCSP response gives the status; without one the answer is TRY_LATER.
+func TestEmbeddedOCSP(t *testing.T) {
+	ca := newCA(t, "Yagona")
+	st := &statuses{down: true}
+	v := &Validator{Anchors: []Anchor{{Name: "yagona", Root: ca.root, Intermediates: []*x509.Certificate{ca.issuing}, Status: st}}, Policy: policy(t)}
+	now := time.Now()
+	doc := []byte("document")
+	p := ca.person(t, "31204900012345", nil, now.Add(-time.Hour), now.Add(time.Hour))
+	sig, _ := cms.Sign(doc, p.cert, []*x509.Certificate{ca.issuing}, p.key, true, now)
+	if rep := v.Validate(context.Background(), Input{Signature: sig, Document: doc}); rep.SubIndication != TryLater {
+		t.Fatalf("no embedded status: %s %s", rep.Indication, rep.SubIndication)
+	}
+	resp, err := ocsp.CreateResponse(ca.issuing, ca.issuing, ocsp.Response{Status: ocsp.Good, SerialNumber: p.cert.SerialNumber,
+		ThisUpdate: now, NextUpdate: now.Add(time.Hour)}, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt, err := cms.AddOCSPResponses(sig, resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := v.Validate(context.Background(), Input{Signature: lt, Document: doc})
+	if rep.Indication != TotalPassed || rep.Signers[0].Revocation.Source != "embedded-ocsp" {
+		t.Fatalf("B-LT: %s", mustJSON(t, rep))
+	}
+	// A response for another certificate, or forged, does not count.
+	other := ca.person(t, "31204900012346", nil, now.Add(-time.Hour), now.Add(time.Hour))
+	wrong, _ := ocsp.CreateResponse(ca.issuing, ca.issuing, ocsp.Response{Status: ocsp.Good, SerialNumber: other.cert.SerialNumber,
+		ThisUpdate: now, NextUpdate: now.Add(time.Hour)}, ca.key)
+	lt2, _ := cms.AddOCSPResponses(sig, wrong)
+	if rep := v.Validate(context.Background(), Input{Signature: lt2, Document: doc}); rep.SubIndication != TryLater {
+		t.Fatalf("another certificate's response counted: %s", rep.SubIndication)
+	}
 }
