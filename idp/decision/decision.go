@@ -217,11 +217,13 @@ func base32(b []byte) string {
 
 // registration is what a service posts.
 type registration struct {
-	Title      string `json:"title"`
-	Document   string `json:"document"` // base64
-	Policy     Policy `json:"policy"`
-	Deadline   string `json:"deadline"` // RFC 3339
-	WebhookURL string `json:"webhook_url"`
+	Title          string `json:"title"`
+	Document       string `json:"document"`        // base64; or, to register only the hash:
+	DocumentSHA256 string `json:"document_sha256"` // hex
+	DocumentSize   int64  `json:"document_size"`
+	Policy         Policy `json:"policy"`
+	Deadline       string `json:"deadline"` // RFC 3339
+	WebhookURL     string `json:"webhook_url"`
 }
 
 // view is a decision as the API shows it.

@@ -3,6 +3,7 @@ package decision
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -102,14 +103,30 @@ func (s *Service) handleCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, bad(http.StatusBadRequest, "invalid_decision", err.Error()))
 		return
 	}
-	doc, err := decodeB64(in.Document)
-	if err != nil || len(doc) == 0 || len(doc) > MaxDocument {
-		s.fail(w, r, bad(http.StatusBadRequest, "invalid_decision", "document must be base64, 1 byte to 32 MiB"))
+	var doc, sum []byte
+	size := int64(0)
+	switch {
+	case in.Document != "" && in.DocumentSHA256 == "":
+		doc, err = decodeB64(in.Document)
+		if err != nil || len(doc) == 0 || len(doc) > MaxDocument {
+			s.fail(w, r, bad(http.StatusBadRequest, "invalid_decision", "document must be base64, 1 byte to 32 MiB"))
+			return
+		}
+		h := sha256.Sum256(doc)
+		sum, size = h[:], int64(len(doc))
+	case in.Document == "" && in.DocumentSHA256 != "":
+		sum, err = hex.DecodeString(in.DocumentSHA256)
+		if err != nil || len(sum) != sha256.Size || in.DocumentSize <= 0 {
+			s.fail(w, r, bad(http.StatusBadRequest, "invalid_decision", "document_sha256 must be 64 hex digits, with document_size"))
+			return
+		}
+		size = in.DocumentSize
+	default:
+		s.fail(w, r, bad(http.StatusBadRequest, "invalid_decision", "give the document, or its document_sha256 and document_size"))
 		return
 	}
-	sum := sha256.Sum256(doc)
 	pol, _ := json.Marshal(in.Policy)
-	d := store.Decision{ID: randomID(), ClientID: p.ClientID, Title: in.Title, DocSHA256: sum[:], DocSize: int64(len(doc)), Document: doc,
+	d := store.Decision{ID: randomID(), ClientID: p.ClientID, Title: in.Title, DocSHA256: sum, DocSize: size, Document: doc,
 		Policy: pol, State: store.DecisionPending, Deadline: deadline.UTC(), WebhookURL: in.WebhookURL, WebhookSecret: randomID() + randomID(), CreatedAt: now}
 	if err := s.cfg.Store.CreateDecision(ctx, d); err != nil {
 		s.fail(w, r, err)
@@ -160,6 +177,10 @@ func (s *Service) handleDocument(w http.ResponseWriter, r *http.Request) {
 	d, err := s.load(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if d.Document == nil {
+		s.fail(w, r, bad(http.StatusNotFound, "document_not_held", "the service registered only the document's hash; get the document from the service"))
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
@@ -255,7 +276,13 @@ func (s *Service) sign(ctx context.Context, id string, p *Principal, der []byte)
 		return view{}, bad(http.StatusConflict, "not_pending", "the decision is "+d.State)
 	}
 	now := s.cfg.Now()
-	rep := s.cfg.Validator.Validate(ctx, validation.Input{Signature: der, Document: d.Document, Time: now})
+	in := validation.Input{Signature: der, Document: d.Document, Time: now}
+	if d.Document == nil {
+		// Registered by hash: signatures made with SHA-256 are checked
+		// against it.
+		in.Digests = map[crypto.Hash][]byte{crypto.SHA256: d.DocSHA256}
+	}
+	rep := s.cfg.Validator.Validate(ctx, in)
 	if rep.Indication != validation.TotalPassed {
 		return view{}, bad(http.StatusUnprocessableEntity, "signature_not_valid", rep.Indication+" "+rep.SubIndication)
 	}

@@ -91,6 +91,7 @@ type rawAttribute struct {
 
 // Signed is verified SignedData.
 type Signed struct {
+	digests map[crypto.Hash][]byte // ParseDigests: the document's digests instead of Content
 	// OCSPResponses are the OCSP responses carried as revocation
 	// information (RFC 5940 other revocation info, CAdES B-LT).
 	OCSPResponses [][]byte
@@ -143,6 +144,22 @@ func Verify(der []byte, detached []byte) (*Signed, error) {
 // each signer's own failure is recorded in its Err, so a report can say
 // which of several signatures failed and why.
 func Parse(der []byte, detached []byte) (*Signed, error) {
+	return parse(der, detached, nil)
+}
+
+// ParseDigests is Parse for a detached signature over a document known
+// only by its digests (streamed, or registered by hash): digests maps a
+// hash (crypto.SHA256, SHA384, SHA512) to the document's digest. A signer
+// using a hash not given, or signing without signed attributes, fails
+// with ErrUnsupported.
+func ParseDigests(der []byte, digests map[crypto.Hash][]byte) (*Signed, error) {
+	if len(digests) == 0 {
+		return nil, errors.New("cms: no digests")
+	}
+	return parse(der, nil, digests)
+}
+
+func parse(der []byte, detached []byte, digests map[crypto.Hash][]byte) (*Signed, error) {
 	if len(der) == 0 || len(der) > MaxSize {
 		return nil, malformed("empty or larger than %d bytes", MaxSize)
 	}
@@ -161,8 +178,11 @@ func Parse(der []byte, detached []byte) (*Signed, error) {
 		return nil, malformed("not SignedData")
 	}
 	hasContent := len(head.Encap.EContent.FullBytes) > 0
-	out := &Signed{Detached: detached != nil}
+	out := &Signed{Detached: detached != nil || digests != nil, digests: digests}
 	switch {
+	case digests != nil && hasContent:
+		return nil, malformed("encapsulated content where a detached signature was expected")
+	case digests != nil:
 	case detached == nil && !hasContent:
 		return nil, malformed("no encapsulated content and no detached content given")
 	case detached != nil && hasContent:
@@ -334,13 +354,23 @@ func verifySigner(si *signerInfo, sd *Signed, eContentType asn1.ObjectIdentifier
 		if nmd != 1 {
 			return s, fmt.Errorf("%w: message-digest attribute missing or repeated", ErrSignature)
 		}
-		d := h.New()
-		d.Write(sd.Content)
-		if subtle.ConstantTimeCompare(d.Sum(nil), md) != 1 {
+		var sum []byte
+		if sd.digests != nil {
+			if sum = sd.digests[h]; sum == nil {
+				return s, fmt.Errorf("%w: the document's %v digest is not known here", ErrUnsupported, h)
+			}
+		} else {
+			d := h.New()
+			d.Write(sd.Content)
+			sum = d.Sum(nil)
+		}
+		if subtle.ConstantTimeCompare(sum, md) != 1 {
 			return s, fmt.Errorf("%w: %w", ErrSignature, ErrDigest)
 		}
 	} else if !eContentType.Equal(oidData) {
 		return s, malformed("signed attributes are required for content type %v", eContentType)
+	} else if sd.digests != nil {
+		return s, fmt.Errorf("%w: a signature without signed attributes needs the document itself", ErrUnsupported)
 	}
 	if err := s.Certificate.CheckSignature(alg, signed, si.Signature); err != nil {
 		if errors.Is(err, x509.ErrUnsupportedAlgorithm) {

@@ -2,6 +2,9 @@ package validation
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -13,10 +16,13 @@ import (
 	"strings"
 )
 
-// Limits of the verify endpoint.
+// Limits of the verify endpoint. A document in a multipart upload is
+// streamed through the hashes, never held, so it is capped only by
+// MaxStreamed (and the server's read timeout); a JSON document is held.
 const (
 	MaxSignature = 1 << 20  // DER CMS, or its base64/PEM
-	MaxDocument  = 32 << 20 // a detached document
+	MaxDocument  = 32 << 20 // a detached document in JSON
+	MaxStreamed  = 4 << 30  // a detached document in multipart
 )
 
 // Handler serves POST /api/v1/signatures/verify: multipart/form-data with
@@ -25,14 +31,14 @@ const (
 // whatever the indication); malformed requests get 400, oversized 413.
 func Handler(v *Validator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sig, doc, status, msg := readInput(w, r)
+		in, status, msg := readInput(w, r)
 		if status != 0 {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(status)
 			_ = json.NewEncoder(w).Encode(map[string]string{"error": http.StatusText(status), "error_description": msg})
 			return
 		}
-		rep := v.Validate(r.Context(), Input{Signature: sig, Document: doc})
+		rep := v.Validate(r.Context(), in)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		enc := json.NewEncoder(w)
@@ -41,14 +47,19 @@ func Handler(v *Validator) http.Handler {
 	})
 }
 
-func readInput(w http.ResponseWriter, r *http.Request) (sig, doc []byte, status int, msg string) {
+func readInput(w http.ResponseWriter, r *http.Request) (Input, int, string) {
+	sig, doc, digests, status, msg := readParts(w, r)
+	return Input{Signature: sig, Document: doc, Digests: digests}, status, msg
+}
+
+func readParts(w http.ResponseWriter, r *http.Request) (sig, doc []byte, digests map[crypto.Hash][]byte, status int, msg string) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
-		return nil, nil, http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data or application/json"
+		return nil, nil, nil, http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data or application/json"
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxSignature*2+MaxDocument*2)
 	switch mt {
 	case "application/json":
+		r.Body = http.MaxBytesReader(w, r.Body, MaxSignature*2+MaxDocument*2)
 		var in struct {
 			Signature string `json:"signature"`
 			Document  string `json:"document"`
@@ -58,23 +69,24 @@ func readInput(w http.ResponseWriter, r *http.Request) (sig, doc []byte, status 
 		if err := dec.Decode(&in); err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return nil, nil, http.StatusRequestEntityTooLarge, "request too large"
+				return nil, nil, nil, http.StatusRequestEntityTooLarge, "request too large"
 			}
-			return nil, nil, http.StatusBadRequest, "malformed JSON"
+			return nil, nil, nil, http.StatusBadRequest, "malformed JSON"
 		}
 		if sig, err = decodeSig([]byte(in.Signature)); err != nil {
-			return nil, nil, http.StatusBadRequest, "signature: " + err.Error()
+			return nil, nil, nil, http.StatusBadRequest, "signature: " + err.Error()
 		}
 		if in.Document != "" {
 			if doc, err = base64.StdEncoding.DecodeString(in.Document); err != nil {
-				return nil, nil, http.StatusBadRequest, "document is not base64"
+				return nil, nil, nil, http.StatusBadRequest, "document is not base64"
 			}
 			if len(doc) > MaxDocument {
-				return nil, nil, http.StatusRequestEntityTooLarge, "document too large"
+				return nil, nil, nil, http.StatusRequestEntityTooLarge, "document too large"
 			}
 		}
-		return sig, doc, 0, ""
+		return sig, doc, digests, 0, ""
 	case "multipart/form-data":
+		r.Body = http.MaxBytesReader(w, r.Body, MaxSignature*2+MaxStreamed)
 		mr := multipart.NewReader(r.Body, params["boundary"])
 		for {
 			part, err := mr.NextPart()
@@ -84,38 +96,44 @@ func readInput(w http.ResponseWriter, r *http.Request) (sig, doc []byte, status 
 			if err != nil {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {
-					return nil, nil, http.StatusRequestEntityTooLarge, "request too large"
+					return nil, nil, nil, http.StatusRequestEntityTooLarge, "request too large"
 				}
-				return nil, nil, http.StatusBadRequest, "malformed multipart body"
+				return nil, nil, nil, http.StatusBadRequest, "malformed multipart body"
+			}
+			if part.FormName() == "document" {
+				if digests != nil {
+					return nil, nil, nil, http.StatusBadRequest, "one document part"
+				}
+				h256, h384, h512 := sha256.New(), sha512.New384(), sha512.New()
+				if _, err := io.Copy(io.MultiWriter(h256, h384, h512), part); err != nil {
+					return nil, nil, nil, http.StatusRequestEntityTooLarge, "document too large or cut off"
+				}
+				digests = map[crypto.Hash][]byte{crypto.SHA256: h256.Sum(nil), crypto.SHA384: h384.Sum(nil), crypto.SHA512: h512.Sum(nil)}
+				continue
 			}
 			limit := int64(MaxSignature * 2)
-			if part.FormName() == "document" {
-				limit = MaxDocument
-			}
 			b, err := io.ReadAll(io.LimitReader(part, limit+1))
 			if err != nil {
-				return nil, nil, http.StatusBadRequest, "cannot read a part"
+				return nil, nil, nil, http.StatusBadRequest, "cannot read a part"
 			}
 			if int64(len(b)) > limit {
-				return nil, nil, http.StatusRequestEntityTooLarge, part.FormName() + " too large"
+				return nil, nil, nil, http.StatusRequestEntityTooLarge, part.FormName() + " too large"
 			}
 			switch part.FormName() {
 			case "signature":
 				if sig, err = decodeSig(b); err != nil {
-					return nil, nil, http.StatusBadRequest, "signature: " + err.Error()
+					return nil, nil, nil, http.StatusBadRequest, "signature: " + err.Error()
 				}
-			case "document":
-				doc = b
 			default:
-				return nil, nil, http.StatusBadRequest, "unknown part " + part.FormName()
+				return nil, nil, nil, http.StatusBadRequest, "unknown part " + part.FormName()
 			}
 		}
 		if sig == nil {
-			return nil, nil, http.StatusBadRequest, "a signature part is required"
+			return nil, nil, nil, http.StatusBadRequest, "a signature part is required"
 		}
-		return sig, doc, 0, ""
+		return sig, doc, digests, 0, ""
 	}
-	return nil, nil, http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data or application/json"
+	return nil, nil, nil, http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data or application/json"
 }
 
 // decodeSig accepts DER, PEM (CMS or PKCS7) or base64.

@@ -88,9 +88,13 @@ type Validator struct {
 
 // Input is one validation request.
 type Input struct {
-	Signature []byte    // DER CMS SignedData
-	Document  []byte    // the detached document; nil if the signature carries it
-	Time      time.Time // validation time; zero: now
+	Signature []byte // DER CMS SignedData
+	Document  []byte // the detached document; nil if the signature carries it
+	// Digests of the detached document instead of the document (a
+	// streamed upload, or a decision registered by its hash): by
+	// crypto.SHA256, SHA384, SHA512.
+	Digests map[crypto.Hash][]byte
+	Time    time.Time // validation time; zero: now
 }
 
 // Report is the result, the same for the same input, policy and time.
@@ -177,12 +181,20 @@ func (v *Validator) Validate(ctx context.Context, in Input) *Report {
 		vt = now()
 	}
 	vt = vt.UTC().Truncate(time.Second)
-	rep := &Report{Policy: v.Policy.Name, ValidationTime: vt, Detached: in.Document != nil}
+	rep := &Report{Policy: v.Policy.Name, ValidationTime: vt, Detached: in.Document != nil || in.Digests != nil}
 	if in.Document != nil {
 		sum := sha256.Sum256(in.Document)
 		rep.DocumentSHA256 = hex.EncodeToString(sum[:])
+	} else if d := in.Digests[crypto.SHA256]; d != nil {
+		rep.DocumentSHA256 = hex.EncodeToString(d)
 	}
-	signed, err := cms.Parse(in.Signature, in.Document)
+	var signed *cms.Signed
+	var err error
+	if in.Digests != nil && in.Document == nil {
+		signed, err = cms.ParseDigests(in.Signature, in.Digests)
+	} else {
+		signed, err = cms.Parse(in.Signature, in.Document)
+	}
 	if err != nil {
 		rep.Indication, rep.SubIndication = TotalFailed, FormatFailure
 		rep.Signers = []SignerReport{{Indication: TotalFailed, SubIndication: FormatFailure, BestSignatureTime: vt, ProofOfExistence: "validation-time",
