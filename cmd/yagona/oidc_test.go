@@ -419,6 +419,14 @@ func TestSignAndVerify(t *testing.T) {
 	}
 	mustOpenSSL(t, dir, "cms", "-verify", "-cades", "-binary", "-inform", "DER", "-in", "blt.p7s", "-content", "decision.txt",
 		"-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null")
+	// Offline, with only the root: the B-LT signature carries its status;
+	// the B-T one cannot say (TRY_LATER).
+	if out, err := s.cli("verify", "--trust", p("root.pem"), p("decision.txt"), p("blt.p7s")); err != nil || !strings.Contains(out, "TOTAL-PASSED") {
+		t.Fatalf("offline B-LT: %v %s", err, out)
+	}
+	if _, err := s.cli("verify", "--trust", p("root.pem"), p("decision.txt"), p("bt.p7s")); err == nil || !strings.Contains(err.Error(), "TRY_LATER") {
+		t.Fatalf("offline B-T: %v", err)
+	}
 	mustOpenSSL(t, dir, "cms", "-verify", "-cades", "-binary", "-inform", "DER", "-in", "bt.p7s", "-content", "decision.txt",
 		"-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null")
 

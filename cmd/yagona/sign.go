@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
@@ -23,6 +24,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/yagona/yagona/configs"
 	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/validation"
 )
@@ -162,11 +164,15 @@ func fetchTimestamp(url string, data []byte) ([]byte, error) {
 // reports; the command fails unless every signature is TOTAL-PASSED.
 func newVerifyCmd(g *globals) *cobra.Command {
 	var f clientFlags
+	var trust string
 	cmd := &cobra.Command{
 		Use:   "verify FILE [SIGNATURE]",
 		Short: "Validate a signature (attached: FILE is the signature; detached: FILE and SIGNATURE) and print the report",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if trust != "" {
+				return g.verifyOffline(trust, args)
+			}
 			c, err := g.newClient(&f, false)
 			if err != nil {
 				return err
@@ -221,7 +227,60 @@ func newVerifyCmd(g *globals) *cobra.Command {
 		},
 	}
 	f.register(cmd, false)
+	cmd.Flags().StringVar(&trust, "trust", "", "validate offline against the CA certificates in this PEM file (roots and intermediates); status only from OCSP responses the signature carries (B-LT)")
 	return cmd
+}
+
+// verifyOffline validates without a server: the trust file's self-signed
+// certificates are anchors, the others intermediates; revocation status
+// comes only from OCSP responses carried in the signature (B-LT), so a
+// B-B or B-T signature is INDETERMINATE TRY_LATER offline.
+func (g *globals) verifyOffline(trust string, args []string) error {
+	certs, err := readCerts(trust)
+	if err != nil {
+		return err
+	}
+	var roots, inter []*x509.Certificate
+	for _, c := range certs {
+		if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
+			roots = append(roots, c)
+		} else {
+			inter = append(inter, c)
+		}
+	}
+	if len(roots) == 0 {
+		return errors.New("--trust holds no self-signed root")
+	}
+	b, err := configs.Files.ReadFile("validation-policy.yaml")
+	if err != nil {
+		return err
+	}
+	pol, err := validation.ParsePolicy(b)
+	if err != nil {
+		return err
+	}
+	v := &validation.Validator{Policy: pol}
+	for i, r := range roots {
+		v.Anchors = append(v.Anchors, validation.Anchor{Name: fmt.Sprintf("trust-%d: %s", i+1, r.Subject.CommonName), Root: r, Intermediates: inter})
+	}
+	var in validation.Input
+	if len(args) == 2 {
+		if in.Document, err = os.ReadFile(args[0]); err != nil {
+			return err
+		}
+		args = args[1:]
+	}
+	if in.Signature, err = os.ReadFile(args[0]); err != nil {
+		return err
+	}
+	rep := v.Validate(context.Background(), in)
+	if err := g.print(rep, func(w io.Writer) { printReport(w, rep) }); err != nil {
+		return err
+	}
+	if rep.Indication != validation.TotalPassed {
+		return fmt.Errorf("%s %s", rep.Indication, rep.SubIndication)
+	}
+	return nil
 }
 
 func printReport(w io.Writer, rep *validation.Report) {
