@@ -27,6 +27,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/x509"
@@ -295,9 +296,17 @@ func verifySigner(si *signerInfo, sd *Signed, eContentType asn1.ObjectIdentifier
 	if s.Certificate == nil {
 		return s, malformed("the signer's certificate is not in the SignedData")
 	}
-	alg, err := signatureAlgorithm(si.SignatureAlgorithm.Algorithm, h)
-	if err != nil {
-		return s, err
+	pss := si.SignatureAlgorithm.Algorithm.Equal(oidRSAPSS)
+	var alg x509.SignatureAlgorithm
+	if pss {
+		if err := checkPSSParams(si.SignatureAlgorithm.Parameters.FullBytes, h); err != nil {
+			return s, err
+		}
+	} else {
+		var err error
+		if alg, err = signatureAlgorithm(si.SignatureAlgorithm.Algorithm, h); err != nil {
+			return s, err
+		}
 	}
 	signed := sd.Content
 	if len(si.SignedAttrs.FullBytes) > 0 {
@@ -371,6 +380,18 @@ func verifySigner(si *signerInfo, sd *Signed, eContentType asn1.ObjectIdentifier
 		return s, malformed("signed attributes are required for content type %v", eContentType)
 	} else if sd.digests != nil {
 		return s, fmt.Errorf("%w: a signature without signed attributes needs the document itself", ErrUnsupported)
+	}
+	if pss {
+		pub, ok := s.Certificate.PublicKey.(*rsa.PublicKey)
+		if !ok {
+			return s, fmt.Errorf("%w: RSASSA-PSS with a non-RSA key", ErrSignature)
+		}
+		d := h.New()
+		d.Write(signed)
+		if err := rsa.VerifyPSS(pub, h, d.Sum(nil), si.Signature, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto}); err != nil {
+			return s, fmt.Errorf("%w: %v", ErrSignature, err)
+		}
+		return s, nil
 	}
 	if err := s.Certificate.CheckSignature(alg, signed, si.Signature); err != nil {
 		if errors.Is(err, x509.ErrUnsupportedAlgorithm) {
@@ -737,4 +758,35 @@ func AddOCSPResponses(der []byte, responses ...[]byte) ([]byte, error) {
 		return nil, err
 	}
 	return asn1.Marshal(contentInfo{ContentType: oidSignedData, Content: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: out}})
+}
+
+var (
+	oidRSAPSS = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}
+	oidMGF1   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 8}
+)
+
+// checkPSSParams reads RSASSA-PSS-params (RFC 4055): the hash and the
+// MGF1 hash must be the signer's digest algorithm (SHA-1 defaults are
+// refused). The salt length is whatever the signature carries.
+func checkPSSParams(der []byte, h crypto.Hash) error {
+	var p struct {
+		Hash    pkix.AlgorithmIdentifier `asn1:"explicit,optional,tag:0"`
+		MGF     pkix.AlgorithmIdentifier `asn1:"explicit,optional,tag:1"`
+		Salt    int                      `asn1:"explicit,optional,tag:2,default:20"`
+		Trailer int                      `asn1:"explicit,optional,tag:3,default:1"`
+	}
+	if rest, err := asn1.Unmarshal(der, &p); err != nil || len(rest) != 0 {
+		return malformed("RSASSA-PSS parameters")
+	}
+	want := map[crypto.Hash]asn1.ObjectIdentifier{crypto.SHA256: oidSHA256, crypto.SHA384: oidSHA384, crypto.SHA512: oidSHA512}[h]
+	var mgfHash pkix.AlgorithmIdentifier
+	if len(p.MGF.Parameters.FullBytes) > 0 {
+		if _, err := asn1.Unmarshal(p.MGF.Parameters.FullBytes, &mgfHash); err != nil {
+			return malformed("RSASSA-PSS MGF parameters")
+		}
+	}
+	if !p.Hash.Algorithm.Equal(want) || !p.MGF.Algorithm.Equal(oidMGF1) || !mgfHash.Algorithm.Equal(want) || p.Trailer != 1 {
+		return fmt.Errorf("%w: RSASSA-PSS parameters other than %v with MGF1", ErrUnsupported, h)
+	}
+	return nil
 }
