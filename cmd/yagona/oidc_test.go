@@ -452,7 +452,8 @@ func TestSignAndVerify(t *testing.T) {
 		t.Fatalf("B-T after revocation: %v %s %s", err, rep.Indication, rep.SubIndication)
 	}
 	if rep, _ := verify(p("decision.txt"), p("bb.p7s")); rep.Indication != validation.Indeterminate || rep.SubIndication != validation.RevokedNoPOE {
-		t.Fatalf("B-B after revocation: %s %s", rep.Indication, rep.SubIndication)
+		b, _ := json.MarshalIndent(rep, "", " ")
+		t.Fatalf("B-B after revocation: %s", b)
 	}
 	// A second person co-signs; both signatures validate, and OpenSSL
 	// checks both.
@@ -502,7 +503,8 @@ func TestSignAndVerify(t *testing.T) {
 	mustOpenSSL(t, od, "cms", "-sign", "-cades", "-binary", "-nodetach", "-in", "doc.txt", "-signer", "leaf.pem", "-inkey", "key.pem",
 		"-certfile", "issuing.pem", "-outform", "DER", "-out", "doc.p7s")
 	if rep, err := verify(filepath.Join(od, "doc.p7s")); err != nil || rep.Indication != validation.TotalPassed {
-		t.Fatalf("openssl attached signature: %v %s %s", err, rep.Indication, rep.SubIndication)
+		b, _ := json.MarshalIndent(rep, "", " ")
+		t.Fatalf("openssl attached signature: %v %s", err, b)
 	}
 }
 

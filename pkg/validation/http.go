@@ -138,12 +138,12 @@ func readParts(w http.ResponseWriter, r *http.Request) (sig, doc []byte, digests
 
 // decodeSig accepts DER, PEM (CMS or PKCS7) or base64.
 func decodeSig(b []byte) ([]byte, error) {
+	if len(b) > 0 && b[0] == 0x30 {
+		return b, nil // binary DER: its last bytes may well look like whitespace
+	}
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return nil, errors.New("empty")
-	}
-	if b[0] == 0x30 {
-		return b, nil
 	}
 	if bytes.HasPrefix(b, []byte("-----BEGIN")) {
 		blk, _ := pem.Decode(b)

@@ -464,3 +464,16 @@ func TestEmbeddedOCSP(t *testing.T) {
 		t.Fatalf("another certificate's response counted: %s", rep.SubIndication)
 	}
 }
+
+// TestDecodeSigKeepsBinaryTail: DER whose last byte looks like whitespace
+// is taken as it is (a trimmed signature was refused about once in forty).
+func TestDecodeSigKeepsBinaryTail(t *testing.T) {
+	der := []byte{0x30, 0x03, 0x02, 0x01, 0x20}
+	got, err := decodeSig(der)
+	if err != nil || !bytes.Equal(got, der) {
+		t.Fatalf("decodeSig = %x, %v", got, err)
+	}
+	if got, err := decodeSig([]byte("  MAMCASA=\n")); err != nil || !bytes.Equal(got, der) {
+		t.Fatalf("base64 with spaces: %x %v", got, err)
+	}
+}
