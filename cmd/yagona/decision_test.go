@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -302,3 +303,79 @@ func (s *testServer) postFile(path, field string, content []byte) string {
 }
 
 func newMultipart(w io.Writer) *multipart.Writer { return multipart.NewWriter(w) }
+
+// TestDecisionByHash: a decision registered by the document's SHA-256
+// only; a parallel 1-of-2 policy is final with one valid signature; the
+// service's webhook fails once and the outbox delivers it on a later try.
+func TestDecisionByHash(t *testing.T) {
+	needOpenSSL(t)
+	s := startServer(t, nil)
+	dir := t.TempDir()
+	t.Setenv("YAGONA_KEY_PASSPHRASE", "a long passphrase for tests")
+	a := s.official(dir, "45555555555555", "Aziza")
+	secret := s.registerClient("--id", "hash-svc", "--name", "Hash service", "--grant", "client_credentials", "--scope", "decisions")
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"decisions"}}
+	req, _ := http.NewRequest("POST", s.https+"/oauth2/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("hash-svc", secret)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var svc struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&svc)
+	resp.Body.Close()
+
+	var calls atomic.Int32
+	got := make(chan string, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if calls.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		got <- string(b)
+	}))
+	defer hook.Close()
+
+	doc := []byte("a long contract kept by the service\n")
+	write(t, dir, "contract.txt", string(doc))
+	sum := sha256.Sum256(doc)
+	var d struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	}
+	in := map[string]any{"title": "Shartnoma", "document_sha256": hex.EncodeToString(sum[:]), "document_size": len(doc),
+		"deadline": time.Now().Add(time.Hour).Format(time.RFC3339), "webhook_url": hook.URL,
+		"policy": map[string]any{"required": 1, "signers": []map[string]string{{"pinfl": a.pinfl}, {"pinfl": "49999999999999"}}}}
+	if st := s.api("POST", "/api/v1/decisions", svc.AccessToken, in, &d); st != 201 {
+		t.Fatalf("register by hash: %d", st)
+	}
+	if st := s.api("GET", "/api/v1/decisions/"+d.ID+"/document", a.token, nil, nil); st != 404 {
+		t.Fatalf("document of a hash-only decision: %d", st)
+	}
+	write(t, dir, "tampered.txt", "a long contract kept by the servicE\n")
+	bad := filepath.Join(dir, "tampered.p7s")
+	s.mustCLI("sign", filepath.Join(dir, "tampered.txt"), "--cert", a.chain, "--key", a.key, "--level", "B-B", "--out", bad)
+	badSig, _ := os.ReadFile(bad)
+	if st := s.api("POST", "/api/v1/decisions/"+d.ID+"/signatures", a.token, map[string]string{"signature": base64.StdEncoding.EncodeToString(badSig)}, nil); st != 422 {
+		t.Fatalf("a signature over another document against the hash: %d", st)
+	}
+	out := filepath.Join(dir, "contract.p7s")
+	s.mustCLI("sign", filepath.Join(dir, "contract.txt"), "--cert", a.chain, "--key", a.key, "--level", "B-B", "--out", out)
+	sig, _ := os.ReadFile(out)
+	var res map[string]any
+	if st := s.api("POST", "/api/v1/decisions/"+d.ID+"/signatures", a.token, map[string]string{"signature": base64.StdEncoding.EncodeToString(sig)}, &res); st != 201 || res["state"] != "final" {
+		t.Fatalf("sign by hash: %d %v", st, res)
+	}
+	select {
+	case b := <-got:
+		if !strings.Contains(b, `"state":"final"`) || calls.Load() < 2 {
+			t.Fatalf("webhook after a failure: %d calls, %s", calls.Load(), b)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the webhook was not retried (%d calls)", calls.Load())
+	}
+}

@@ -37,8 +37,10 @@ type Store interface {
 	GetDecision(ctx context.Context, id string) (store.Decision, error)
 	ListDecisions(ctx context.Context, state string, limit int) ([]store.Decision, error)
 	DecisionSignatures(ctx context.Context, id string) ([]store.DecisionSignature, error)
-	AddDecisionSignature(ctx context.Context, s store.DecisionSignature, combined, logData []byte, audit store.AuditEvent) error
-	SetDecisionState(ctx context.Context, id string, from []string, state, reason string, now time.Time) error
+	AddDecisionSignature(ctx context.Context, s store.DecisionSignature, combined, logData []byte, audit store.AuditEvent, hook *store.Webhook) error
+	SetDecisionState(ctx context.Context, id string, from []string, state, reason string, now time.Time, hook *store.Webhook) error
+	ClaimWebhooks(ctx context.Context, now time.Time, lease time.Duration, maxAttempts, limit int) ([]store.Webhook, error)
+	FinishWebhook(ctx context.Context, id int64, delivered bool, errText string, now, next time.Time) error
 	FindLogEntry(ctx context.Context, kind, ref string) (store.LogEntry, error)
 }
 
@@ -285,45 +287,92 @@ func (s *Service) expire(ctx context.Context, d *store.Decision) {
 	if d.State != store.DecisionPending || s.cfg.Now().Before(d.Deadline) {
 		return
 	}
-	if err := s.cfg.Store.SetDecisionState(ctx, d.ID, []string{store.DecisionPending}, store.DecisionExpired, "the deadline passed", s.cfg.Now()); err == nil {
-		d.State, d.Reason = store.DecisionExpired, "the deadline passed"
-		s.notify(*d)
+	const reason = "the deadline passed"
+	nd := *d
+	nd.State, nd.Reason = store.DecisionExpired, reason
+	if err := s.cfg.Store.SetDecisionState(ctx, d.ID, []string{store.DecisionPending}, store.DecisionExpired, reason, s.cfg.Now(), s.hook(nd)); err == nil {
+		*d = nd
 	}
 }
 
-// notify posts the decision's state to the service's webhook, signed
-// with HMAC-SHA256 under the decision's webhook secret, retrying with
-// backoff (three attempts).
-func (s *Service) notify(d store.Decision) {
+// hook is the webhook reporting d's state, for the outbox: a JSON body
+// signed with HMAC-SHA256 under the decision's webhook secret
+// (X-Yagona-Signature: sha256=<hex>). Nil when no webhook was given.
+func (s *Service) hook(d store.Decision) *store.Webhook {
 	if d.WebhookURL == "" {
-		return
+		return nil
 	}
 	body, _ := json.Marshal(map[string]any{"id": d.ID, "state": d.State, "reason": d.Reason, "document_sha256": hex.EncodeToString(d.DocSHA256),
 		"public_url": s.cfg.PublicURL + "/d/" + d.ID, "time": s.cfg.Now().UTC().Format(time.RFC3339)})
-	mac := hmac.New(sha256.New, []byte(d.WebhookSecret))
-	mac.Write(body)
-	sig := "sha256=" + hex.EncodeToString(mac.Sum(nil))
-	go func() {
-		for attempt := range 3 {
-			if attempt > 0 {
-				time.Sleep(time.Duration(attempt*attempt) * time.Second)
-			}
-			req, err := http.NewRequest(http.MethodPost, d.WebhookURL, bytes.NewReader(body))
-			if err != nil {
-				return
-			}
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("X-Yagona-Signature", sig)
-			resp, err := s.cfg.HTTPClient.Do(req)
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode/100 == 2 {
-					return
-				}
-			}
-			s.cfg.Logger.Warn("decision webhook failed", "decision", d.ID, "attempt", attempt+1, "err", err)
+	return &store.Webhook{Ref: d.ID, URL: d.WebhookURL, Secret: d.WebhookSecret, Body: body, CreatedAt: s.cfg.Now()}
+}
+
+// Webhook delivery: up to maxAttempts, the wait doubling from 5 s to an
+// hour; a claimed webhook is leased so replicas do not send it twice.
+const (
+	maxAttempts = 12
+	hookLease   = time.Minute
+)
+
+// Run delivers due webhooks and expires overdue decisions every interval
+// until ctx ends. Every replica may run it: webhooks are leased, state
+// changes are conditional.
+func (s *Service) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		s.Sweep(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
-	}()
+	}
+}
+
+// Sweep runs one round of expiry and delivery.
+func (s *Service) Sweep(ctx context.Context) {
+	if pending, err := s.cfg.Store.ListDecisions(ctx, store.DecisionPending, 1000); err == nil {
+		for i := range pending {
+			s.expire(ctx, &pending[i])
+		}
+	}
+	hooks, err := s.cfg.Store.ClaimWebhooks(ctx, s.cfg.Now(), hookLease, maxAttempts, 100)
+	if err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "webhook claim failed", "err", err)
+		return
+	}
+	for _, h := range hooks {
+		err := s.deliver(ctx, h)
+		now := s.cfg.Now()
+		if err == nil {
+			_ = s.cfg.Store.FinishWebhook(ctx, h.ID, true, "", now, time.Time{})
+			continue
+		}
+		wait := min(5*time.Second<<h.Attempts, time.Hour)
+		s.cfg.Logger.WarnContext(ctx, "decision webhook failed", "decision", h.Ref, "attempt", h.Attempts+1, "err", err)
+		_ = s.cfg.Store.FinishWebhook(ctx, h.ID, false, err.Error(), now, now.Add(wait))
+	}
+}
+
+func (s *Service) deliver(ctx context.Context, h store.Webhook) error {
+	mac := hmac.New(sha256.New, []byte(h.Secret))
+	mac.Write(h.Body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(h.Body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Yagona-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := s.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("answered %d", resp.StatusCode)
+	}
+	return nil
 }
 
 func checkWebhook(u string) error {

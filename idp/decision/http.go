@@ -330,7 +330,13 @@ func (s *Service) sign(ctx context.Context, id string, p *Principal, der []byte)
 			"signers": signers, "final_at": now.UTC().Format(time.RFC3339), "combined_sha256": sha256Hex(combined)})
 		ev.Action = "decision.final"
 	}
-	if err := s.cfg.Store.AddDecisionSignature(ctx, ds, combined, logData, ev); err != nil {
+	var hook *store.Webhook
+	if combined != nil {
+		fd := d
+		fd.State = store.DecisionFinal
+		hook = s.hook(fd)
+	}
+	if err := s.cfg.Store.AddDecisionSignature(ctx, ds, combined, logData, ev, hook); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
 			return view{}, bad(http.StatusConflict, "already_signed", "this official has signed this decision")
 		}
@@ -341,7 +347,7 @@ func (s *Service) sign(ctx context.Context, id string, p *Principal, der []byte)
 		return view{}, err
 	}
 	if d.State == store.DecisionFinal {
-		s.notify(d)
+		go s.Sweep(context.WithoutCancel(ctx)) // deliver now rather than at the next round
 	}
 	return s.view(ctx, d)
 }
@@ -398,12 +404,14 @@ func (s *Service) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) setState(w http.ResponseWriter, r *http.Request, d store.Decision, state, reason string) {
-	if err := s.cfg.Store.SetDecisionState(r.Context(), d.ID, []string{store.DecisionPending}, state, reason, s.cfg.Now()); err != nil {
+	nd := d
+	nd.State, nd.Reason = state, reason
+	if err := s.cfg.Store.SetDecisionState(r.Context(), d.ID, []string{store.DecisionPending}, state, reason, s.cfg.Now(), s.hook(nd)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d.State, d.Reason = state, reason
-	s.notify(d)
+	d = nd
+	go s.Sweep(context.WithoutCancel(r.Context()))
 	v, err := s.view(r.Context(), d)
 	if err != nil {
 		s.fail(w, r, err)

@@ -65,11 +65,13 @@ type Decisions interface {
 	// decision is pending with exactly s.Seq signatures (ErrConflict
 	// otherwise; ErrAlreadyExists if this person signed already). With
 	// combined non-nil the decision becomes final in the same transaction,
-	// and its log entry (kind "decision", logData) is queued with it.
-	AddDecisionSignature(ctx context.Context, s DecisionSignature, combined, logData []byte, audit AuditEvent) error
+	// and its log entry (kind "decision", logData) is queued with it, as is
+	// hook (if not nil) in the webhook outbox.
+	AddDecisionSignature(ctx context.Context, s DecisionSignature, combined, logData []byte, audit AuditEvent, hook *Webhook) error
 	// SetDecisionState moves a decision from one of from to state with a
-	// reason; ErrConflict if it is in none of from, ErrNotFound if absent.
-	SetDecisionState(ctx context.Context, id string, from []string, state, reason string, now time.Time) error
+	// reason, queueing hook (if not nil) in the same transaction;
+	// ErrConflict if it is in none of from, ErrNotFound if absent.
+	SetDecisionState(ctx context.Context, id string, from []string, state, reason string, now time.Time, hook *Webhook) error
 }
 
 const decisionCols = `id, client_id, title, doc_sha256, doc_size, policy, state, signatures, deadline, webhook_url, webhook_secret, reason, created_at, updated_at, final_at`
@@ -140,12 +142,12 @@ func (s *sqlStore) DecisionSignatures(ctx context.Context, id string) ([]Decisio
 	return out, mapErr(rows.Err())
 }
 
-func (s *sqlStore) AddDecisionSignature(ctx context.Context, ds DecisionSignature, combined, logData []byte, audit AuditEvent) error {
+func (s *sqlStore) AddDecisionSignature(ctx context.Context, ds DecisionSignature, combined, logData []byte, audit AuditEvent, hook *Webhook) error {
 	st, err := s.prepare(ctx,
 		`UPDATE decisions SET signatures = signatures + 1, updated_at = ? WHERE id = ? AND state = 'pending' AND signatures = ?`,
 		`INSERT INTO decision_signatures (decision_id, seq, pinfl, slot, signature, report, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		`UPDATE decisions SET state = 'final', combined = ?, final_at = ? WHERE id = ?`,
-		logQueueInsert, auditInsert)
+		logQueueInsert, auditInsert, webhookInsert)
 	if err != nil {
 		return err
 	}
@@ -168,6 +170,9 @@ func (s *sqlStore) AddDecisionSignature(ctx context.Context, ds DecisionSignatur
 			if _, err := txExec(ctx, tx, st[3], "decision", ds.DecisionID, "", logData, now); err != nil {
 				return err
 			}
+			if err := insertWebhook(ctx, tx, st[5], hook); err != nil {
+				return err
+			}
 		}
 		if audit.Action != "" {
 			_, err = txExec(ctx, tx, st[4], micros(audit.Time), audit.Actor, audit.Action, audit.Subject, audit.Details)
@@ -176,7 +181,7 @@ func (s *sqlStore) AddDecisionSignature(ctx context.Context, ds DecisionSignatur
 	})
 }
 
-func (s *sqlStore) SetDecisionState(ctx context.Context, id string, from []string, state, reason string, now time.Time) error {
+func (s *sqlStore) SetDecisionState(ctx context.Context, id string, from []string, state, reason string, now time.Time, hook *Webhook) error {
 	if len(from) == 0 {
 		return ErrConflict
 	}
@@ -186,12 +191,24 @@ func (s *sqlStore) SetDecisionState(ctx context.Context, id string, from []strin
 		ph += ", ?"
 		args = append(args, f)
 	}
-	res, err := s.exec(ctx, `UPDATE decisions SET state = ?, reason = ?, updated_at = ? WHERE id = ? AND state IN (`+ph+`)`, args...)
+	st, err := s.prepare(ctx, `UPDATE decisions SET state = ?, reason = ?, updated_at = ? WHERE id = ? AND state IN (`+ph+`)`, webhookInsert)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		return nil
+	changed := false
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := txExec(ctx, tx, st[0], args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil
+		}
+		changed = true
+		return insertWebhook(ctx, tx, st[1], hook)
+	})
+	if err != nil || changed {
+		return err
 	}
 	if _, err := s.GetDecision(ctx, id); err != nil {
 		return err

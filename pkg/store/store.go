@@ -217,6 +217,7 @@ type Store interface {
 	OIDC
 	TransLog
 	Decisions
+	Webhooks
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore Factory, newPeer func(t *testing.T, s store.Stor
 		{"SigningKeys", testSigningKeys},
 		{"Consents", testConsents},
 		{"Decisions", testDecisions},
+		{"Webhooks", testWebhooks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
