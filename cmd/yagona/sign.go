@@ -33,7 +33,7 @@ import (
 // key, B-B or B-T (with a time-stamp from the server's TSA).
 func newSignCmd(g *globals) *cobra.Command {
 	var f clientFlags
-	var attached bool
+	var attached, pss bool
 	var level, out, tsaURL string
 	cmd := &cobra.Command{
 		Use:   "sign FILE",
@@ -58,7 +58,11 @@ func newSignCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sig, err := cms.Sign(doc, chain[0], chain[1:], key, !attached, time.Now())
+			signFn := cms.Sign
+			if pss {
+				signFn = cms.SignPSS
+			}
+			sig, err := signFn(doc, chain[0], chain[1:], key, !attached, time.Now())
 			if err != nil {
 				return err
 			}
@@ -107,6 +111,7 @@ func newSignCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&f.keyFile, "key", "", "your encrypted key")
 	cmd.Flags().BoolVar(&attached, "attached", false, "put the document inside the signature (default: detached)")
 	cmd.Flags().Bool("detached", true, "keep the document outside the signature (the default)")
+	cmd.Flags().BoolVar(&pss, "pss", false, "RSA keys: sign with RSASSA-PSS instead of PKCS#1 v1.5")
 	cmd.Flags().StringVar(&level, "level", "B-T", "B-B; B-T (a signature time-stamp from the TSA); B-LT (also the chain and an OCSP response)")
 	cmd.Flags().StringVar(&tsaURL, "tsa", "", "time-stamping authority URL (default: public_url.http/pki/tsa)")
 	cmd.Flags().StringVar(&f.caFile, "ca-file", "", "trust anchor PEM to validate your chain before fetching its OCSP (default: DATA/certs/root.pem)")

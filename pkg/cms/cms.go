@@ -35,6 +35,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"slices"
 	"strings"
@@ -789,4 +790,59 @@ func checkPSSParams(der []byte, h crypto.Hash) error {
 		return fmt.Errorf("%w: RSASSA-PSS parameters other than %v with MGF1", ErrUnsupported, h)
 	}
 	return nil
+}
+
+// pssSigner makes an RSA key sign with RSASSA-PSS (salt the length of the
+// hash), for SignPSS.
+type pssSigner struct{ crypto.Signer }
+
+func (p pssSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return p.Signer.Sign(r, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: opts.HashFunc()})
+}
+
+// SignPSS is Sign with RSASSA-PSS (RFC 4056: SHA-256, MGF1 with SHA-256,
+// salt of 32 octets) for an RSA key. The library signs through a PSS
+// signer; the SignerInfo's signatureAlgorithm is then set to
+// id-RSASSA-PSS with its parameters (it is not among the signed bytes).
+func SignPSS(content []byte, cert *x509.Certificate, chain []*x509.Certificate, key crypto.Signer, detached bool, now time.Time) ([]byte, error) {
+	if _, ok := key.Public().(*rsa.PublicKey); !ok {
+		return nil, fmt.Errorf("%w: PSS needs an RSA key", ErrUnsupported)
+	}
+	der, err := Sign(content, cert, chain, pssSigner{key}, detached, now)
+	if err != nil {
+		return nil, err
+	}
+	var ci contentInfo
+	if _, err := asn1.Unmarshal(der, &ci); err != nil {
+		return nil, err
+	}
+	var head signedDataHead
+	if _, err := asn1.Unmarshal(ci.Content.Bytes, &head); err != nil {
+		return nil, err
+	}
+	var infos []signerInfo
+	if _, err := asn1.UnmarshalWithParams(head.SignerInfos.FullBytes, &infos, "set"); err != nil || len(infos) != 1 {
+		return nil, malformed("signerInfos")
+	}
+	sha256ID := pkix.AlgorithmIdentifier{Algorithm: oidSHA256, Parameters: asn1.NullRawValue}
+	mgfParams, _ := asn1.Marshal(sha256ID)
+	params, err := asn1.Marshal(struct {
+		Hash pkix.AlgorithmIdentifier `asn1:"explicit,tag:0"`
+		MGF  pkix.AlgorithmIdentifier `asn1:"explicit,tag:1"`
+		Salt int                      `asn1:"explicit,tag:2"`
+	}{sha256ID, pkix.AlgorithmIdentifier{Algorithm: oidMGF1, Parameters: asn1.RawValue{FullBytes: mgfParams}}, 32})
+	if err != nil {
+		return nil, err
+	}
+	infos[0].SignatureAlgorithm = pkix.AlgorithmIdentifier{Algorithm: oidRSAPSS, Parameters: asn1.RawValue{FullBytes: params}}
+	b, err := asn1.Marshal(infos[0])
+	if err != nil {
+		return nil, err
+	}
+	head.SignerInfos = asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: b}
+	body, err := asn1.Marshal(head)
+	if err != nil {
+		return nil, err
+	}
+	return asn1.Marshal(contentInfo{ContentType: oidSignedData, Content: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: body}})
 }

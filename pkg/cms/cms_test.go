@@ -379,3 +379,30 @@ func TestSignedAttributesEncoding(t *testing.T) {
 		t.Fatalf("duplicated attribute: %v", err)
 	}
 }
+
+// TestSignPSS: an RSASSA-PSS signature of ours verifies here and in
+// OpenSSL (with -cades).
+func TestSignPSS(t *testing.T) {
+	needOpenSSL(t)
+	k, _ := rsa.GenerateKey(rand.Reader, 2048)
+	p := newPKI(t, k)
+	dir := p.files(t)
+	content := []byte("PSS-signed decision\n")
+	_ = os.WriteFile(filepath.Join(dir, "msg.txt"), content, 0o600)
+	der, err := SignPSS(content, p.leaf, nil, k, true, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(der, content); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.WriteFile(filepath.Join(dir, "pss.der"), der, 0o600)
+	out := run(t, dir, "cms", "-cmsout", "-print", "-inform", "DER", "-in", "pss.der")
+	if !bytes.Contains(out, []byte("rsassaPss")) {
+		t.Fatalf("not PSS: %s", out)
+	}
+	run(t, dir, "cms", "-verify", "-cades", "-binary", "-inform", "DER", "-in", "pss.der", "-content", "msg.txt", "-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null")
+	if _, err := SignPSS(content, p.leaf, nil, ecKey(t, elliptic.P256()), true, time.Now()); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("PSS with an EC key: %v", err)
+	}
+}
