@@ -318,7 +318,7 @@ func newCosignCmd(g *globals) *cobra.Command {
 	var level, out, tsaURL string
 	cmd := &cobra.Command{
 		Use:   "cosign FILE SIGNATURE",
-		Short: "Add your signature to a detached signature of FILE (the others are kept byte for byte)",
+		Short: "Add your signature to a signature of FILE, detached or attached (the others are kept byte for byte)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.certFile == "" || f.keyFile == "" {
@@ -332,8 +332,13 @@ func newCosignCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			attached := false
 			if _, err := cms.Verify(prev, doc); err != nil {
-				return fmt.Errorf("%s is not a valid detached signature of %s: %w", args[1], args[0], err)
+				s, err2 := cms.Verify(prev, nil)
+				if err2 != nil || !bytes.Equal(s.Content, doc) {
+					return fmt.Errorf("%s is not a valid signature of %s: %w", args[1], args[0], err)
+				}
+				attached = true
 			}
 			chain, err := readCerts(f.certFile)
 			if err != nil {
@@ -343,7 +348,7 @@ func newCosignCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			mine, err := cms.Sign(doc, chain[0], chain[1:], key, true, time.Now())
+			mine, err := cms.Sign(doc, chain[0], chain[1:], key, !attached, time.Now())
 			if err != nil {
 				return err
 			}
@@ -355,7 +360,7 @@ func newCosignCmd(g *globals) *cobra.Command {
 					}
 					tsaURL = strings.TrimSuffix(cfg.PublicURL.HTTP, "/") + "/pki/tsa"
 				}
-				parsed, err := cms.Parse(mine, doc)
+				parsed, err := cms.Parse(mine, detachedDoc(doc, attached))
 				if err != nil {
 					return err
 				}
@@ -371,7 +376,7 @@ func newCosignCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := cms.Verify(combined, doc); err != nil {
+			if _, err := cms.Verify(combined, detachedDoc(doc, attached)); err != nil {
 				return fmt.Errorf("the combined signature does not verify: %w", err)
 			}
 			if out == "" {

@@ -615,8 +615,8 @@ func AddTimestamp(der []byte, i int, token []byte) ([]byte, error) {
 	return asn1.Marshal(contentInfo{ContentType: oidSignedData, Content: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: body}})
 }
 
-// Combine merges detached SignedData over the same content into one
-// detached SignedData with every signer: the union of the digest
+// Combine merges SignedData over the same content (all detached, or all
+// carrying the same content) into one SignedData with every signer: the union of the digest
 // algorithms and certificates, and each SignerInfo byte for byte, so every
 // signature verifies as before (openssl cms -verify checks them all).
 func Combine(sigs ...[]byte) ([]byte, error) {
@@ -624,6 +624,7 @@ func Combine(sigs ...[]byte) ([]byte, error) {
 		return nil, errors.New("cms: nothing to combine")
 	}
 	var algs, certs, infos [][]byte
+	var encap encapInfo
 	seen := map[string]bool{}
 	addUnique := func(dst *[][]byte, b []byte) {
 		if !seen[string(b)] {
@@ -640,8 +641,15 @@ func Combine(sigs ...[]byte) ([]byte, error) {
 		if rest, err := asn1.Unmarshal(ci.Content.Bytes, &head); err != nil || len(rest) != 0 {
 			return nil, malformed("signature %d is not SignedData", i)
 		}
-		if len(head.Encap.EContent.FullBytes) > 0 || !head.Encap.EContentType.Equal(oidData) {
-			return nil, malformed("signature %d is not detached over data", i)
+		if !head.Encap.EContentType.Equal(oidData) {
+			return nil, malformed("signature %d is not over data", i)
+		}
+		// Attached or detached, every signature must carry the same: the
+		// same content, or none.
+		if i == 0 {
+			encap = head.Encap
+		} else if !bytes.Equal(head.Encap.EContent.FullBytes, encap.EContent.FullBytes) {
+			return nil, malformed("signature %d carries other content than the first", i)
 		}
 		for _, part := range []struct {
 			raw []byte
@@ -664,7 +672,7 @@ func Combine(sigs ...[]byte) ([]byte, error) {
 		return asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: bytes.Join(els, nil)}
 	}
 	version := 1
-	head := signedDataHead{Version: version, DigestAlgorithms: set(algs), Encap: encapInfo{EContentType: oidData},
+	head := signedDataHead{Version: version, DigestAlgorithms: set(algs), Encap: encap,
 		Certificates: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: bytes.Join(certs, nil)},
 		SignerInfos:  set(infos)}
 	body, err := asn1.Marshal(head)

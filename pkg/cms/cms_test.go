@@ -323,6 +323,26 @@ func TestCombine(t *testing.T) {
 	if _, err := Combine(sigs[0], []byte("junk")); err == nil {
 		t.Fatal("combined junk")
 	}
+	// Attached signatures over the same content combine too; over other
+	// content, or mixed with a detached one, they do not.
+	k1, k2 := ecKey(t, elliptic.P256()), ecKey(t, elliptic.P256())
+	p1, p2 := newPKI(t, k1), newPKI(t, k2)
+	a1, _ := Sign(doc, p1.leaf, nil, k1, false, time.Now())
+	a2, _ := Sign(doc, p2.leaf, nil, k2, false, time.Now())
+	att, err := Combine(a1, a2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Verify(att, nil); err != nil || len(s.Signers) != 2 || !bytes.Equal(s.Content, doc) {
+		t.Fatalf("attached combination: %v", err)
+	}
+	other, _ := Sign([]byte("other"), p2.leaf, nil, k2, false, time.Now())
+	if _, err := Combine(a1, other); err == nil {
+		t.Fatal("combined signatures over different content")
+	}
+	if _, err := Combine(a1, sigs[0]); err == nil {
+		t.Fatal("combined attached with detached")
+	}
 }
 
 // rewriteSignedAttrs re-encodes signer 0's signed attributes with f

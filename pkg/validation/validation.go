@@ -433,7 +433,7 @@ var oidTSTInfo = []int{1, 2, 840, 113549, 1, 9, 16, 1, 4}
 // timestamp validates a signature time-stamp token over sig: its CMS
 // signature, the imprint, and the TSA's chain at the stamped time with the
 // timeStamping usage.
-func (v *Validator) timestamp(_ context.Context, tok, sig []byte) TSReport {
+func (v *Validator) timestamp(ctx context.Context, tok, sig []byte) TSReport {
 	bad := func(format string, args ...any) TSReport { return TSReport{Detail: fmt.Sprintf(format, args...)} }
 	signed, err := cms.Verify(tok, nil)
 	if err != nil || len(signed.Signers) != 1 {
@@ -461,7 +461,8 @@ func (v *Validator) timestamp(_ context.Context, tok, sig []byte) TSReport {
 		out.Detail = "the signer is not a time-stamping authority"
 		return out
 	}
-	ok := false
+	var anchor *Anchor
+	var chain []*x509.Certificate
 	for i := range v.Anchors {
 		a := &v.Anchors[i]
 		roots := x509.NewCertPool()
@@ -470,15 +471,24 @@ func (v *Validator) timestamp(_ context.Context, tok, sig []byte) TSReport {
 		for _, x := range slices.Concat(a.Intermediates, signed.Certificates) {
 			inter.AddCert(x)
 		}
-		if _, err := tsa.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: out.Time,
-			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err == nil {
-			ok = true
+		if chains, err := tsa.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: out.Time,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err == nil && len(chains[0]) >= 2 {
+			anchor, chain = a, chains[0]
 			break
 		}
 	}
-	if !ok {
+	if anchor == nil {
 		out.Detail = "the TSA does not chain to a trusted authority at the stamped time"
 		return out
+	}
+	// A TSA certificate revoked before the stamped time proves nothing.
+	// An unknown status does not void the token (the TSA's key is held by
+	// the authority itself); a known revocation does.
+	if anchor.Status != nil {
+		if st, err := anchor.Status.Status(ctx, tsa, chain[1]); err == nil && st.State == "revoked" && !st.RevokedAt.After(out.Time) {
+			out.Detail = "the TSA's certificate was revoked before the stamped time"
+			return out
+		}
 	}
 	out.Valid = true
 	return out

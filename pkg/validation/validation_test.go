@@ -315,6 +315,12 @@ func TestTimestampIsProofOfExistence(t *testing.T) {
 	if rep.SubIndication != RevokedNoPOE || rep.Signers[0].Timestamp == nil || rep.Signers[0].Timestamp.Valid {
 		t.Fatalf("foreign time-stamp: %+v", rep.Signers[0].Timestamp)
 	}
+	// A TSA whose certificate was revoked before the stamp proves nothing.
+	st.m[tsa.cert.SerialNumber.Text(16)] = Status{State: "revoked", RevokedAt: now.Add(-time.Hour), Source: "test"}
+	if rep := v.Validate(context.Background(), Input{Signature: stamped, Document: doc}); rep.SubIndication != RevokedNoPOE {
+		t.Fatalf("revoked TSA: %s/%s", rep.Indication, rep.SubIndication)
+	}
+	delete(st.m, tsa.cert.SerialNumber.Text(16))
 	// Adding the time-stamp left the signature itself intact.
 	if _, err := cms.Verify(stamped, doc); err != nil {
 		t.Fatal(err)
