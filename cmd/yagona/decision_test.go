@@ -80,20 +80,7 @@ func TestDecisionThreeOfficials(t *testing.T) {
 	defer hook.Close()
 
 	// The service: client credentials with scope decisions.
-	secret := s.registerClient("--id", "registry", "--name", "Registry", "--grant", "client_credentials", "--scope", "decisions")
-	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"decisions"}}
-	req, _ := http.NewRequest("POST", s.https+"/oauth2/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth("registry", secret)
-	resp, err := s.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var svc struct {
-		AccessToken string `json:"access_token"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&svc)
-	resp.Body.Close()
+	svc := s.serviceToken("registry")
 
 	doc := []byte("Qaror № 42: Toshkent shahrida yangi maktab qurilsin.\n")
 	write(t, dir, "decision.txt", string(doc))
@@ -313,20 +300,7 @@ func TestDecisionByHash(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("YAGONA_KEY_PASSPHRASE", "a long passphrase for tests")
 	a := s.official(dir, "45555555555555", "Aziza")
-	secret := s.registerClient("--id", "hash-svc", "--name", "Hash service", "--grant", "client_credentials", "--scope", "decisions")
-	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"decisions"}}
-	req, _ := http.NewRequest("POST", s.https+"/oauth2/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth("hash-svc", secret)
-	resp, err := s.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var svc struct {
-		AccessToken string `json:"access_token"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&svc)
-	resp.Body.Close()
+	svc := s.serviceToken("hash-svc")
 
 	var calls atomic.Int32
 	got := make(chan string, 4)
@@ -378,4 +352,29 @@ func TestDecisionByHash(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the webhook was not retried (%d calls)", calls.Load())
 	}
+}
+
+type serviceToken struct {
+	AccessToken string `json:"access_token"`
+}
+
+// serviceToken registers a service client with scope decisions and gets
+// its client-credentials token.
+func (s *testServer) serviceToken(id string) serviceToken {
+	s.t.Helper()
+	secret := s.registerClient("--id", id, "--name", "Service "+id, "--grant", "client_credentials", "--scope", "decisions")
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"decisions"}}
+	req, _ := http.NewRequest("POST", s.https+"/oauth2/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok serviceToken
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		s.t.Fatalf("service token: %v", err)
+	}
+	return tok
 }

@@ -67,22 +67,7 @@ func newSignCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if level == "B-T" || level == "B-LT" {
-				if tsaURL == "" {
-					cfg, err := g.config()
-					if err != nil {
-						return err
-					}
-					tsaURL = strings.TrimSuffix(cfg.PublicURL.HTTP, "/") + "/pki/tsa"
-				}
-				parsed, err := cms.Parse(sig, detachedDoc(doc, attached))
-				if err != nil {
-					return err
-				}
-				tok, err := fetchTimestamp(tsaURL, parsed.Signers[0].Signature)
-				if err != nil {
-					return fmt.Errorf("time-stamp: %w", err)
-				}
-				if sig, err = cms.AddTimestamp(sig, 0, tok); err != nil {
+				if sig, err = g.stamp(tsaURL, sig, detachedDoc(doc, attached)); err != nil {
 					return err
 				}
 			}
@@ -117,6 +102,27 @@ func newSignCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&f.caFile, "ca-file", "", "trust anchor PEM to validate your chain before fetching its OCSP (default: DATA/certs/root.pem)")
 	cmd.Flags().StringVar(&out, "out", "", "output file (default FILE.p7s)")
 	return cmd
+}
+
+// stamp adds a signature time-stamp from the TSA (tsaURL, or the
+// configuration's public_url.http/pki/tsa) to the one signer of sig.
+func (g *globals) stamp(tsaURL string, sig, detached []byte) ([]byte, error) {
+	if tsaURL == "" {
+		cfg, err := g.config()
+		if err != nil {
+			return nil, err
+		}
+		tsaURL = strings.TrimSuffix(cfg.PublicURL.HTTP, "/") + "/pki/tsa"
+	}
+	parsed, err := cms.Parse(sig, detached)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := fetchTimestamp(tsaURL, parsed.Signers[0].Signature)
+	if err != nil {
+		return nil, fmt.Errorf("time-stamp: %w", err)
+	}
+	return cms.AddTimestamp(sig, 0, tok)
 }
 
 func detachedDoc(doc []byte, attached bool) []byte {
@@ -353,22 +359,7 @@ func newCosignCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if level == "B-T" {
-				if tsaURL == "" {
-					cfg, err := g.config()
-					if err != nil {
-						return err
-					}
-					tsaURL = strings.TrimSuffix(cfg.PublicURL.HTTP, "/") + "/pki/tsa"
-				}
-				parsed, err := cms.Parse(mine, detachedDoc(doc, attached))
-				if err != nil {
-					return err
-				}
-				tok, err := fetchTimestamp(tsaURL, parsed.Signers[0].Signature)
-				if err != nil {
-					return fmt.Errorf("time-stamp: %w", err)
-				}
-				if mine, err = cms.AddTimestamp(mine, 0, tok); err != nil {
+				if mine, err = g.stamp(tsaURL, mine, detachedDoc(doc, attached)); err != nil {
 					return err
 				}
 			}
