@@ -7,6 +7,7 @@ import (
 
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -66,7 +67,8 @@ func ecKey(t testing.TB, c elliptic.Curve) crypto.Signer {
 
 func TestSignVerifyRoundTrip(t *testing.T) {
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
-	for name, key := range map[string]crypto.Signer{"P-256": ecKey(t, elliptic.P256()), "P-384": ecKey(t, elliptic.P384()), "RSA-2048": rsaKey} {
+	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	for name, key := range map[string]crypto.Signer{"P-256": ecKey(t, elliptic.P256()), "P-384": ecKey(t, elliptic.P384()), "RSA-2048": rsaKey, "Ed25519": edKey} {
 		t.Run(name, func(t *testing.T) {
 			p := newPKI(t, key)
 			content := []byte("yagona-login-v1\norigin: https://id.example.uz")
