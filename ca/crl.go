@@ -81,6 +81,11 @@ func (a *Authority) RunCRLUpdater(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// RefreshCRL issues a CRL if the latest is half way to its nextUpdate or
+// a status changed in this process since; one step of RunCRLUpdater, for a
+// job leader to call.
+func (a *Authority) RefreshCRL(ctx context.Context) { a.refreshCRL(ctx) }
+
 func (a *Authority) refreshCRL(ctx context.Context) {
 	c, err := a.st.LatestCRL(ctx, a.cfg.Issuer.Name)
 	if err == nil && !a.crlDirty.Load() && a.now().Before(c.ThisUpdate.Add(c.NextUpdate.Sub(c.ThisUpdate)/2)) {

@@ -31,6 +31,7 @@ import (
 	"github.com/yagona/yagona/idp/decision"
 	"github.com/yagona/yagona/pkg/cache"
 	"github.com/yagona/yagona/pkg/kms"
+	"github.com/yagona/yagona/pkg/leader"
 	"github.com/yagona/yagona/pkg/operator"
 	"github.com/yagona/yagona/pkg/store"
 	"github.com/yagona/yagona/pkg/translog"
@@ -362,4 +363,33 @@ func probeKey(k crypto.Signer) error {
 	d := sha256.Sum256([]byte("yagona readiness probe"))
 	_, err := k.Sign(rand.Reader, d[:], crypto.SHA256)
 	return err
+}
+
+// runJobs starts the periodic jobs that must run on one replica at a time,
+// each behind its own lease: CRL refresh, the log sequencer, decision
+// expiry and webhooks, token-key rotation. yagona_job_leader{job} is 1 on
+// the replica running a job.
+func (a *app) runJobs(ctx context.Context) {
+	gauge := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "yagona_job_leader",
+		Help: "1 while this replica holds the job's lease and runs it."}, []string{"job"})
+	_ = a.registry.Register(gauge)
+	holder := leader.NewHolder()
+	jobs := []struct {
+		name     string
+		interval time.Duration
+		run      func(context.Context)
+	}{
+		{"crl", time.Minute, a.auth.RefreshCRL},
+		{"log", orDefault(a.cfg.CA.LogInterval, 10*time.Second), a.tlog.Step},
+		{"decisions", 5 * time.Second, a.decide.Sweep},
+		{"token-keys", time.Hour, a.idp.RotateKeys},
+	}
+	for _, j := range jobs {
+		// The lease outlives two intervals (at least 30 s), so a leader
+		// keeps it from one run to the next and a dead one is replaced
+		// within that time.
+		ttl := max(2*j.interval+time.Second, 30*time.Second)
+		el := leader.New(a.store, j.name, holder, ttl, a.log, gauge.WithLabelValues(j.name))
+		go el.Every(ctx, j.interval, j.run)
+	}
 }

@@ -77,11 +77,10 @@ func serve(ctx context.Context, cfg *Config, g *globals, lnS, lnP net.Listener) 
 	srvS := newHTTPServer(secure, log)
 	srvS.TLSConfig = tlsCfg
 	srvP := newHTTPServer(open, log)
-	go a.auth.RunCRLUpdater(ctx, time.Minute)
+	// Each replica renews its own system certificates; the shared jobs run
+	// on whichever replica holds their lease (pkg/leader).
 	go a.runSystemCertRenewal(ctx, time.Hour)
-	go a.idp.RunKeyRotation(ctx, time.Hour)
-	go a.tlog.Run(ctx, orDefault(cfg.CA.LogInterval, 10*time.Second))
-	go a.decide.Run(ctx, 5*time.Second)
+	a.runJobs(ctx)
 	errc := make(chan error, 2)
 	go func() { errc <- srvS.Serve(tls.NewListener(lnS, tlsCfg)) }()
 	go func() { errc <- srvP.Serve(lnP) }()

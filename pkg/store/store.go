@@ -218,6 +218,7 @@ type Store interface {
 	TransLog
 	Decisions
 	Webhooks
+	Leases
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -243,6 +243,19 @@ func (l *Log) Checkpoint(ctx context.Context) (store.Checkpoint, error) {
 	return l.st.GetCheckpoint(ctx, size)
 }
 
+// Step integrates the queue and signs a checkpoint if the tree grew: one
+// round of Run, for a job leader to call.
+func (l *Log) Step(ctx context.Context) {
+	if n, err := l.Integrate(ctx); err != nil {
+		l.cfg.Logger.ErrorContext(ctx, "log integration failed", "err", err)
+	} else if n > 0 {
+		l.cfg.Logger.DebugContext(ctx, "log entries integrated", "count", n)
+	}
+	if _, err := l.Checkpoint(ctx); err != nil {
+		l.cfg.Logger.ErrorContext(ctx, "log checkpoint failed", "err", err)
+	}
+}
+
 // Run integrates and checkpoints every interval until ctx ends.
 func (l *Log) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,5 +103,56 @@ func testWebhooks(t *testing.T, s store.Store) {
 	list, _ := s.ListWebhooks(ctx, "w1")
 	if len(list) != 1 || list[0].DeliveredAt.IsZero() || list[0].Attempts != 2 {
 		t.Fatalf("list: %+v", list)
+	}
+}
+
+func testLeases(t *testing.T, s store.Store) {
+	ok, err := s.AcquireLease(ctx, "crl", "a", t0, time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("first acquire: %v %v", ok, err)
+	}
+	if ok, _ := s.AcquireLease(ctx, "crl", "b", t0.Add(time.Second), time.Minute); ok {
+		t.Fatal("b took a's live lease")
+	}
+	if ok, _ := s.AcquireLease(ctx, "crl", "a", t0.Add(30*time.Second), time.Minute); !ok {
+		t.Fatal("a could not renew")
+	}
+	if ok, _ := s.AcquireLease(ctx, "crl", "b", t0.Add(80*time.Second), time.Minute); ok {
+		t.Fatal("b took the lease before the renewal ran out")
+	}
+	if ok, _ := s.AcquireLease(ctx, "crl", "b", t0.Add(91*time.Second), time.Minute); !ok {
+		t.Fatal("b could not take an expired lease")
+	}
+	if ok, _ := s.AcquireLease(ctx, "log", "a", t0, time.Minute); !ok {
+		t.Fatal("leases are per name")
+	}
+	if err := s.ReleaseLease(ctx, "crl", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.AcquireLease(ctx, "crl", "c", t0.Add(92*time.Second), time.Minute); ok {
+		t.Fatal("a released b's lease")
+	}
+	_ = s.ReleaseLease(ctx, "crl", "b")
+	if ok, _ := s.AcquireLease(ctx, "crl", "c", t0.Add(92*time.Second), time.Minute); !ok {
+		t.Fatal("c could not take a released lease")
+	}
+	// Racing replicas: exactly one wins a free lease.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if ok, err := s.AcquireLease(ctx, "race", fmt.Sprint("r", i), t0, time.Minute); err == nil && ok {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d replicas won one lease", wins)
 	}
 }

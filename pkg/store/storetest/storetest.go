@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore Factory, newPeer func(t *testing.T, s store.Stor
 		{"Consents", testConsents},
 		{"Decisions", testDecisions},
 		{"Webhooks", testWebhooks},
+		{"Leases", testLeases},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
