@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"math/big"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/yagona/yagona/pkg/store"
@@ -36,10 +35,13 @@ type Store interface {
 	GetCertificate(ctx context.Context, serial string) (store.Certificate, error)
 	ListCertificates(ctx context.Context, pinfl string) ([]store.Certificate, error)
 	UpdateStatus(ctx context.Context, ch store.StatusChange) (store.Certificate, error)
-	RevokedCertificates(ctx context.Context, issuer string, now time.Time) ([]store.Revoked, error)
+	RevokedCertificates(ctx context.Context, issuer string, shard int64, now time.Time) ([]store.Revoked, error)
+	CertificateStatuses(ctx context.Context, issuer, after string, limit int, now time.Time) ([]store.Certificate, error)
+	StatusChanges(ctx context.Context, issuer string, since time.Time, limit int) ([]store.Certificate, error)
 	NextCRLNumber(ctx context.Context, issuer string) (int64, error)
 	SaveCRL(ctx context.Context, c store.CRL) error
-	LatestCRL(ctx context.Context, issuer string) (store.CRL, error)
+	LatestCRL(ctx context.Context, issuer string, shard int64) (store.CRL, error)
+	ListCRLs(ctx context.Context, issuer string) ([]store.CRL, error)
 	AppendAudit(ctx context.Context, e store.AuditEvent) error
 }
 
@@ -57,6 +59,10 @@ type Config struct {
 	EnrollmentTTL time.Duration // default 7 days
 	MaxAttempts   int           // wrong codes before an enrollment locks; default 5
 	CRLValidity   time.Duration // nextUpdate - thisUpdate; default 24h
+	// CRLShardWidth splits the CRL by certificate expiry: a certificate
+	// whose NotAfter falls in the n-th window of this width since 1970
+	// names CRL shard n in its distribution point. Zero: one CRL.
+	CRLShardWidth time.Duration
 	Now           func() time.Time
 	Logger        *slog.Logger
 	// OnStatusChange is called after a status change is committed, before
@@ -74,7 +80,7 @@ type Authority struct {
 	roots    *x509.CertPool
 	inter    *x509.CertPool
 	crlMu    sync.Mutex
-	crlDirty atomic.Bool // a status change whose CRL reissue failed
+	crlDirty sync.Map // int64 shard -> struct{}: a status change whose CRL reissue failed
 }
 
 // New checks cfg and returns an Authority.

@@ -90,7 +90,7 @@ var testProfiles = map[string]Profile{
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, Organization: true, Title: true, Renewable: true},
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...func(*Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "ca.db"))
@@ -113,9 +113,13 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(Config{Issuer: iss, Roots: []*x509.Certificate{h.Root}, Profiles: testProfiles,
+	cfg := Config{Issuer: iss, Roots: []*x509.Certificate{h.Root}, Profiles: testProfiles,
 		URLs: URLs{OCSP: "http://127.0.0.1/ocsp", CAIssuers: "http://127.0.0.1/pki/issuing.cer", CRL: "http://127.0.0.1/crl/issuing.crl"},
-		Now:  clock.Now}, st, cache.NewMemory(clock.Now))
+		Now:  clock.Now}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	a, err := New(cfg, st, cache.NewMemory(clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +381,7 @@ func TestStatusChanges(t *testing.T) {
 			t.Fatalf("%s: %v, status %s", s.name, err, c.Status)
 		}
 	}
-	crl, err := f.a.CRL(ctx)
+	crl, err := f.a.CRL(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +403,7 @@ func TestCRLNumbersGrow(t *testing.T) {
 	ctx := context.Background()
 	var last int64
 	for range 3 {
-		c, err := f.a.IssueCRL(ctx)
+		c, err := f.a.IssueCRL(ctx, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

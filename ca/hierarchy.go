@@ -273,7 +273,7 @@ func (a *Authority) SystemCertificate(ctx context.Context, ks KeyStore, sc Syste
 	if p, ok := a.cfg.Profiles["system"]; ok {
 		prof.Policy = p.Policy
 	}
-	tmpl, err := leafTemplate(prof, subj, key.Public(), a.cfg.Issuer.Cert, a.cfg.URLs, now)
+	tmpl, shard, err := a.leafTemplate(prof, subj, key.Public(), now)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -317,7 +317,7 @@ func (a *Authority) SystemCertificate(ctx context.Context, ks KeyStore, sc Syste
 		return nil, nil, err
 	}
 	rec := store.Certificate{Serial: SerialHex(cert.SerialNumber), Issuer: a.cfg.Issuer.Name, Profile: "system",
-		NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, DER: cert.Raw, Status: store.StatusGood, CreatedAt: now}
+		NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, DER: cert.Raw, Status: store.StatusGood, CreatedAt: now, CRLShard: shard}
 	ev := a.auditEvent(System, "certificate.issue", rec.Serial, fmt.Sprintf(`{"profile":"system","kind":%q}`, sc.Kind))
 	if err := a.st.IssueCertificate(ctx, rec, "", now, ev); err != nil {
 		return nil, nil, storeErr(err, "certificate")

@@ -123,10 +123,11 @@ func (a *Authority) issue(ctx context.Context, prof Profile, subj []byte, csr *x
 	iss := a.cfg.Issuer
 	for range 3 {
 		now := a.now()
-		tmpl, err := leafTemplate(prof, subj, csr.PublicKey, iss.Cert, a.cfg.URLs, now)
+		tmpl, shard, err := a.leafTemplate(prof, subj, csr.PublicKey, now)
 		if err != nil {
 			return nil, internal("template", err)
 		}
+		rec.CRLShard = shard
 		prep, err := iss.Prepare(tmpl, csr.PublicKey)
 		if err != nil {
 			a.log.ErrorContext(ctx, "issuance refused by lint", "profile", prof.Name, "err", err)

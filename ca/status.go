@@ -137,6 +137,7 @@ func (a *Authority) changeStatus(ctx context.Context, actor Actor, serial, actio
 		}
 	}
 	ch.Serial = cur.Serial
+	ch.At = a.now()
 	if ch.To != store.StatusGood {
 		ch.RevokedAt = a.now()
 	}
@@ -152,10 +153,11 @@ func (a *Authority) changeStatus(ctx context.Context, actor Actor, serial, actio
 		a.cfg.OnStatusChange(ctx, n)
 	}
 	a.audit(ctx, actor, action, c.Serial, fmt.Sprintf(`{"status":%q,"reason":%d}`, c.Status, c.Reason))
-	if _, err := a.IssueCRL(ctx); err != nil {
+	if _, err := a.IssueCRL(ctx, c.CRLShard); err != nil {
 		// The change is committed and OCSP already answers it; the CRL job
-		// retries at its next tick (every minute).
-		a.crlDirty.Store(true)
+		// retries at its next tick (every minute), and the status sweep on
+		// the job leader notices too.
+		a.crlDirty.Store(c.CRLShard, struct{}{})
 		a.log.ErrorContext(ctx, "crl reissue after status change failed", "serial", c.Serial, "err", err)
 	}
 	return c, nil
@@ -173,11 +175,16 @@ func (a *Authority) OCSPStatus(ctx context.Context, serial *big.Int) (responder.
 	if c.Issuer != a.cfg.Issuer.Name {
 		return responder.CertStatus{Status: responder.Unknown}, nil
 	}
+	return ocspStatus(c), nil
+}
+
+// ocspStatus is what OCSP answers for a certificate on record.
+func ocspStatus(c store.Certificate) responder.CertStatus {
 	switch c.Status {
 	case store.StatusRevoked, store.StatusHold:
-		return responder.CertStatus{Status: responder.Revoked, RevokedAt: c.RevokedAt, Reason: c.Reason}, nil
+		return responder.CertStatus{Status: responder.Revoked, RevokedAt: c.RevokedAt, Reason: c.Reason}
 	}
-	return responder.CertStatus{Status: responder.Good}, nil
+	return responder.CertStatus{Status: responder.Good}
 }
 
 // AuthenticateHolder verifies a TLS client certificate chain (leaf first) as

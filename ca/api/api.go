@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,7 +113,7 @@ func (s *Server) RegisterPKI(mux *http.ServeMux) {
 	route(mux, "/pki/roots.pem", map[string]http.HandlerFunc{"GET": s.blob("application/x-pem-file", func() []byte { return s.rootPEM })})
 	route(mux, "/pki/ca.pem", map[string]http.HandlerFunc{"GET": s.blob("application/x-pem-file", func() []byte { return s.chain })})
 	route(mux, "/pki/issuing.cer", map[string]http.HandlerFunc{"GET": s.blob("application/pkix-cert", func() []byte { return s.a.Issuer().Cert.Raw })})
-	route(mux, "/crl/"+s.a.Issuer().Name+".crl", map[string]http.HandlerFunc{"GET": s.crl})
+	route(mux, "/crl/{file}", map[string]http.HandlerFunc{"GET": s.crl})
 }
 
 // Handler puts the OCSP responder in front of mux. OCSP GET requests carry
@@ -162,8 +163,26 @@ func (s *Server) blob(contentType string, body func() []byte) http.HandlerFunc {
 	}
 }
 
+// crl serves /crl/<issuer>.crl (shard 0) and /crl/<issuer>-<n>.crl.
 func (s *Server) crl(w http.ResponseWriter, r *http.Request) {
-	c, err := s.a.CRL(r.Context())
+	name, ok := strings.CutSuffix(r.PathValue("file"), ".crl")
+	rest, found := strings.CutPrefix(name, s.a.Issuer().Name)
+	var shard int64
+	switch {
+	case !ok || !found:
+		problem(w, http.StatusNotFound, "not_found", "no such CRL")
+		return
+	case rest == "":
+	default:
+		digits, dash := strings.CutPrefix(rest, "-")
+		n, err := strconv.ParseInt(digits, 10, 64)
+		if !dash || err != nil || n <= 0 || strconv.FormatInt(n, 10) != digits {
+			problem(w, http.StatusNotFound, "not_found", "no such CRL")
+			return
+		}
+		shard = n
+	}
+	c, err := s.a.CRL(r.Context(), shard)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

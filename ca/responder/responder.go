@@ -76,6 +76,7 @@ package responder
 import (
 	"context"
 	"crypto"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/binary"
@@ -83,6 +84,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -132,10 +134,31 @@ type Config struct {
 	Registerer    prometheus.Registerer // nil: no metrics
 	MaxBody       int64                 // POST body cap in bytes; zero means 10 KiB
 	// Miss is the error the Cache's Get returns for an absent key
-	// (pkg/cache.ErrMiss), compared with errors.Is. Other Get errors are
-	// logged at debug level; all are treated as a miss. Nil: none is
-	// logged.
+	// (pkg/cache.ErrMiss), compared with errors.Is. Any other Get error
+	// is a failure of the shared cache (see CacheBackoff). Nil: every
+	// Get error is taken for a failure.
 	Miss error
+
+	// Local is an in-process cache in front of Cache (pkg/cache.Memory
+	// with a bounded size); an answer stays there at most LocalTTL (zero:
+	// one second), which bounds how long a replica that missed an
+	// invalidation can serve an old status. Nil: no local cache.
+	Local    Cache
+	LocalTTL time.Duration
+	// Bus spreads invalidations to the other replicas (see Listen). Nil:
+	// they stay in this process.
+	Bus Bus
+	// MaxSigning caps concurrent signatures for misses and nonce requests
+	// (zero: 2 × GOMAXPROCS); up to MaxQueue more (zero: 32 × MaxSigning)
+	// wait at most QueueWait (zero: 200 ms) for a slot, and beyond that a
+	// request is answered tryLater at once.
+	MaxSigning int
+	MaxQueue   int
+	QueueWait  time.Duration
+	// CacheBackoff is how long the shared Cache is left alone after an
+	// error (zero: one second): the responder then signs live, within
+	// MaxSigning, and keeps answers in Local only.
+	CacheBackoff time.Duration
 }
 
 // Response statuses, indexes of the responses counter's children.
@@ -181,7 +204,14 @@ type Responder struct {
 	now    func() time.Time
 	log    *slog.Logger
 	flight singleflight.Group
-	gens   [genBuckets]atomic.Uint64
+	gens   [genBuckets]genCounter
+	local  Cache
+	id     string // this replica's name on the Bus
+
+	slots           chan struct{}
+	waiting         atomic.Int64
+	sharedDownUntil atomic.Int64 // unix nanoseconds
+	m               scaleMetrics
 
 	responses *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
@@ -220,7 +250,23 @@ func New(cfg Config, src StatusSource, c Cache) (*Responder, error) {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 10 << 10
 	}
-	r := &Responder{cfg: cfg, src: src, cache: c, now: cfg.Now, log: cfg.Logger,
+	if cfg.MaxSigning <= 0 {
+		cfg.MaxSigning = 2 * runtime.GOMAXPROCS(0)
+	}
+	if cfg.MaxQueue <= 0 {
+		cfg.MaxQueue = 32 * cfg.MaxSigning
+	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = defaultQueueWait
+	}
+	if cfg.LocalTTL <= 0 {
+		cfg.LocalTTL = defaultLocalTTL
+	}
+	if cfg.CacheBackoff <= 0 {
+		cfg.CacheBackoff = defaultCacheBackoff
+	}
+	r := &Responder{cfg: cfg, src: src, cache: c, now: cfg.Now, log: cfg.Logger, local: cfg.Local,
+		id: rand.Text(), slots: make(chan struct{}, cfg.MaxSigning), m: newScaleMetrics(),
 		responses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yagona_ocsp_responses_total",
 			Help: "OCSP responses by status: good, revoked, unknown, malformed, unauthorized, trylater."}, []string{"status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "yagona_ocsp_request_duration_seconds",
@@ -235,7 +281,11 @@ func New(cfg Config, src StatusSource, c Cache) (*Responder, error) {
 		r.byPath[i] = r.duration.WithLabelValues(n)
 	}
 	if cfg.Registerer != nil {
-		if err := errors.Join(cfg.Registerer.Register(r.responses), cfg.Registerer.Register(r.duration)); err != nil {
+		errs := []error{cfg.Registerer.Register(r.responses), cfg.Registerer.Register(r.duration)}
+		for _, c := range r.m.collectors() {
+			errs = append(errs, cfg.Registerer.Register(c))
+		}
+		if err := errors.Join(errs...); err != nil {
 			return nil, fmt.Errorf("responder: metrics: %w", err)
 		}
 	}
@@ -298,30 +348,33 @@ func (r *Responder) respond(ctx context.Context, reqDER []byte) answer {
 		if err != nil {
 			return r.tryLater(ctx, req, err)
 		}
+		if !r.acquire(ctx) {
+			return r.fail(stTryLater)
+		}
 		a, err := r.sign(req, st)
+		r.release()
 		if err != nil {
 			return r.tryLater(ctx, req, err)
 		}
 		return a
 	}
 	key := cacheKey(i, req.SerialNumber)
-	b, err := r.cache.Get(ctx, key)
-	if err == nil {
-		if a, ok := decodeCached(b); ok && r.now().Before(a.nextUpdate) {
-			path = pathHit
-			r.byStatus[a.status].Inc()
-			return a
-		}
-	} else if r.cfg.Miss != nil && !errors.Is(err, r.cfg.Miss) {
-		r.log.DebugContext(ctx, "ocsp cache get failed", "key", key, "err", err)
+	gb := &r.gens[genBucket(req.SerialNumber)]
+	if a, ok := r.lookup(ctx, key, gb); ok {
+		path = pathHit
+		r.byStatus[a.status].Inc()
+		return a
 	}
 	// The generation is read before the source: if it still holds after
 	// signing and storing, no Invalidate ran since, so what the source said
 	// was current when we asked. It is part of the flight key so a request
 	// arriving after an Invalidate starts its own lookup.
-	gb := &r.gens[genBucket(req.SerialNumber)]
 	gen := gb.Load()
 	v, err, _ := r.flight.Do(key+"@"+strconv.FormatUint(gen, 10), func() (any, error) {
+		if !r.acquire(ctx) {
+			return nil, errShed
+		}
+		defer r.release()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signTimeout)
 		defer cancel()
 		st, err := r.src.OCSPStatus(ctx, req.SerialNumber)
@@ -332,23 +385,12 @@ func (r *Responder) respond(ctx context.Context, reqDER []byte) answer {
 		if err != nil {
 			return nil, err
 		}
-		if gb.Load() != gen {
-			return a, nil
-		}
-		ttl := a.nextUpdate.Sub(a.thisUpdate) / 2
-		if err := r.cache.Set(ctx, key, encodeCached(a), ttl); err != nil {
-			r.log.WarnContext(ctx, "ocsp cache set failed", "key", key, "err", err)
-			return a, nil
-		}
-		if gb.Load() != gen {
-			// Invalidate ran between the check and the store, and its
-			// delete may have come first.
-			if err := r.cache.Delete(ctx, key); err != nil {
-				r.log.WarnContext(ctx, "ocsp cache delete failed", "key", key, "err", err)
-			}
-		}
+		r.store(ctx, key, a, gb, gen)
 		return a, nil
 	})
+	if errors.Is(err, errShed) {
+		return r.fail(stTryLater)
+	}
 	if err != nil {
 		return r.tryLater(ctx, req, err)
 	}
@@ -465,22 +507,25 @@ func genBucket(serial *big.Int) int {
 // Invalidate makes the next answer for serial reflect its status in the
 // StatusSource: the CA calls it right after a status change is committed.
 // It bumps the serial's generation, so misses in flight do not cache what
-// they read before, then deletes the cached answers for every CertID hash
-// algorithm. An error means some cached answer may survive until it expires
-// (at most half the validity).
+// they read before, drops the local and shared cached answers for every
+// CertID hash algorithm, and publishes the serial on the Bus so the other
+// replicas do the same. An error means some cached answer may survive
+// until it expires or the refresh job's sweep of recent status changes
+// invalidates it again.
 func (r *Responder) Invalidate(ctx context.Context, serial *big.Int) error {
 	if serial == nil {
 		return errors.New("responder: invalidate: nil serial")
 	}
-	r.gens[genBucket(serial)].Add(1)
-	var errs []error
-	for i := range hashes {
-		if err := r.cache.Delete(ctx, cacheKey(i, serial)); err != nil {
-			errs = append(errs, err)
-		}
+	r.bump(serial)
+	errs := []error{r.deleteShared(ctx, serial)}
+	if r.cfg.Bus != nil {
+		errs = append(errs, r.cfg.Bus.Publish(ctx, InvalidationChannel, []byte(r.id+" "+serial.Text(16))))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("responder: invalidate %s: %w", serial.Text(16), err)
 	}
 	return nil
 }
+
+// genCounter is one bucket of invalidation generations.
+type genCounter = atomic.Uint64

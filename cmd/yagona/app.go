@@ -61,6 +61,12 @@ type app struct {
 	hier     *ca.Hierarchy
 	registry *prometheus.Registry
 	idp      *idp.Provider
+	local    *cache.Memory // the OCSP responder's in-process cache in front of Redis; nil on the memory cache
+
+	// The status sweep's progress, touched only by the job leader's
+	// goroutine (runJobs).
+	sweepSince time.Time
+	sweepSeen  map[string]time.Time
 }
 
 // keyStore adapts pkg/kms to ca.KeyStore.
@@ -174,7 +180,8 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 		Issuer: issuer, Roots: []*x509.Certificate{a.hier.Root}, Profiles: profiles,
 		URLs:          ca.URLs{OCSP: base + "/ocsp", CAIssuers: base + "/pki/issuing.cer", CRL: base + "/crl/issuing.crl"},
 		EnrollmentTTL: cfg.CA.EnrollmentTTL, MaxAttempts: cfg.CA.MaxAttempts, CRLValidity: cfg.CA.CRLValidity,
-		Logger: log,
+		CRLShardWidth: cfg.CA.CRLShardWidth,
+		Logger:        log,
 		OnStatusChange: func(ctx context.Context, serial *big.Int) {
 			if err := a.ocsp.Invalidate(ctx, serial); err != nil {
 				log.ErrorContext(ctx, "ocsp invalidate failed", "serial", serial.Text(16), "err", err)
@@ -198,8 +205,15 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 		return nil, err
 	}
 	a.setTLS(tlsCert, tlsKey)
-	a.ocsp, err = responder.New(responder.Config{Issuer: a.hier.Issuing, ResponderCert: ocspCert, Signer: ocspKey,
-		Validity: cfg.CA.OCSPValidity, Logger: log, Registerer: a.registry}, a.auth, a.cache)
+	rcfg := responder.Config{Issuer: a.hier.Issuing, ResponderCert: ocspCert, Signer: ocspKey,
+		Validity: cfg.CA.OCSPValidity, Logger: log, Registerer: a.registry, Miss: cache.ErrMiss}
+	if bus, ok := a.cache.(responder.Bus); ok && cfg.Cache != "memory" {
+		// Shared by replicas: a small in-process cache in front of Redis
+		// (answers live there at most a second), invalidations broadcast.
+		a.local = cache.NewMemory(time.Now, cache.WithMaxEntries(20000), cache.WithMaxBytes(16<<20), cache.WithSweepInterval(10*time.Second))
+		rcfg.Local, rcfg.Bus = a.local, bus
+	}
+	a.ocsp, err = responder.New(rcfg, a.auth, a.cache)
 	if err != nil {
 		return nil, err
 	}
@@ -301,6 +315,9 @@ func orDefault(d, def time.Duration) time.Duration {
 }
 
 func (a *app) close() {
+	if a.local != nil {
+		_ = a.local.Close()
+	}
 	if a.cache != nil {
 		_ = a.cache.Close()
 	}
@@ -365,6 +382,39 @@ func probeKey(k crypto.Signer) error {
 	return err
 }
 
+// sweepStatus is the status-sweep job: it catches up on status changes
+// whose OCSP invalidation or CRL reissue a replica could not finish (see
+// ca.Authority.SweepStatusChanges). A new leader looks two minutes back.
+func (a *app) sweepStatus(ctx context.Context) {
+	if a.sweepSince.IsZero() || time.Since(a.sweepSince) > 10*time.Minute {
+		a.sweepSince = time.Now().Add(-2 * time.Minute)
+	}
+	// Ten seconds of overlap: a transaction stamped before the last sweep
+	// may commit after it.
+	seen, next, err := a.auth.SweepStatusChanges(ctx, a.sweepSince.Add(-10*time.Second), a.sweepSeen)
+	if err != nil {
+		a.log.ErrorContext(ctx, "status sweep failed", "err", err)
+		return
+	}
+	a.sweepSeen = seen
+	if next.After(a.sweepSince) {
+		a.sweepSince = next
+	}
+}
+
+// presignOCSP is the OCSP refresh job: it signs the answers of every
+// live certificate ahead of demand, renewing those past half their
+// validity, so clients are served from the cache.
+func (a *app) presignOCSP(ctx context.Context) {
+	start := time.Now()
+	n, err := a.auth.PresignOCSP(ctx, a.ocsp)
+	if err != nil {
+		a.log.WarnContext(ctx, "ocsp presign stopped", "signed", n, "err", err)
+		return
+	}
+	a.log.InfoContext(ctx, "ocsp presign done", "signed", n, "took", time.Since(start).Round(time.Millisecond))
+}
+
 // runJobs starts the periodic jobs that must run on one replica at a time,
 // each behind its own lease: CRL refresh, the log sequencer, decision
 // expiry and webhooks, token-key rotation. yagona_job_leader{job} is 1 on
@@ -383,6 +433,8 @@ func (a *app) runJobs(ctx context.Context) {
 		{"log", orDefault(a.cfg.CA.LogInterval, 10*time.Second), a.tlog.Step},
 		{"decisions", 5 * time.Second, a.decide.Sweep},
 		{"token-keys", time.Hour, a.idp.RotateKeys},
+		{"status-sweep", 5 * time.Second, a.sweepStatus},
+		{"ocsp-presign", orDefault(a.cfg.CA.OCSPValidity, time.Hour) / 8, a.presignOCSP},
 	}
 	for _, j := range jobs {
 		// The lease outlives two intervals (at least 30 s), so a leader

@@ -53,6 +53,7 @@ type Config struct {
 		EnrollmentTTL     time.Duration `yaml:"enrollment_ttl"`
 		MaxAttempts       int           `yaml:"max_attempts"`
 		CRLValidity       time.Duration `yaml:"crl_validity"`
+		CRLShardWidth     time.Duration `yaml:"crl_shard_width"` // certificates expiring in one window share a CRL shard; zero: one CRL
 		OCSPValidity      time.Duration `yaml:"ocsp_validity"`
 		OCSPCertValidity  time.Duration `yaml:"ocsp_cert_validity"`
 		TLSCertValidity   time.Duration `yaml:"tls_cert_validity"`

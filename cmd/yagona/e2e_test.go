@@ -319,12 +319,33 @@ func lifecycle(t *testing.T, s *testServer) {
 	if out := s.ocspStatus(dir, true); !strings.Contains(out, "leaf.pem: revoked") || !strings.Contains(out, "Reason: keyCompromise") {
 		t.Fatalf("want revoked keyCompromise:\n%s", out)
 	}
-	crl := s.fetch(s.http + "/crl/issuing.crl")
+	// The certificate names its CRL shard; that shard's CRL (partitioned,
+	// with an issuing distribution point naming the same URL) revokes it.
+	leaf, err := x509.ParseCertificate(readPEM(t, filepath.Join(dir, "leaf.pem")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(leaf.CRLDistributionPoints) != 1 || !strings.HasPrefix(leaf.CRLDistributionPoints[0], s.http+"/crl/issuing-") {
+		t.Fatalf("CRL distribution points %q, want one shard of %s/crl/issuing", leaf.CRLDistributionPoints, s.http)
+	}
+	crl := s.fetch(leaf.CRLDistributionPoints[0])
 	write(t, dir, "crl.der", string(crl))
 	mustOpenSSL(t, dir, "crl", "-inform", "DER", "-in", "crl.der", "-out", "crl.pem")
+	if txt := mustOpenSSL(t, dir, "crl", "-in", "crl.pem", "-noout", "-text"); !strings.Contains(txt, "Issuing Distribution Point: critical") ||
+		!strings.Contains(txt, leaf.CRLDistributionPoints[0]) {
+		t.Fatalf("shard CRL without its issuing distribution point:\n%s", txt)
+	}
 	out, err := openssl(t, dir, "verify", "-crl_check", "-CAfile", "root.pem", "-untrusted", "issuing.pem", "-CRLfile", "crl.pem", "leaf.pem")
 	if err == nil || !strings.Contains(out, "certificate revoked") {
 		t.Fatalf("verify -crl_check: err=%v\n%s", err, out)
+	}
+	// Another shard's CRL is out of scope for this certificate: OpenSSL
+	// finds no CRL for it rather than taking its silence for good.
+	write(t, dir, "other.der", string(s.fetch(s.http+"/crl/issuing.crl")))
+	mustOpenSSL(t, dir, "crl", "-inform", "DER", "-in", "other.der", "-out", "other.pem")
+	out, err = openssl(t, dir, "verify", "-crl_check", "-CAfile", "root.pem", "-untrusted", "issuing.pem", "-CRLfile", "other.pem", "leaf.pem")
+	if err == nil || !strings.Contains(out, "different CRL scope") {
+		t.Fatalf("verify with another shard's CRL: err=%v\n%s", err, out)
 	}
 	// A revoked certificate stays revoked.
 	if _, err := s.cli("cert", "resume", "--serial", serial); err == nil {
@@ -432,7 +453,11 @@ func TestProfilesLintClean(t *testing.T) {
 			}
 		}
 	}
-	crl, err := zx509.ParseRevocationList(s.fetch(s.http + "/crl/issuing.crl"))
+	leaf, err := x509.ParseCertificate(ders[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl, err := zx509.ParseRevocationList(s.fetch(leaf.CRLDistributionPoints[0]))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,6 +81,10 @@ func serve(ctx context.Context, cfg *Config, g *globals, lnS, lnP net.Listener) 
 	// on whichever replica holds their lease (pkg/leader).
 	go a.runSystemCertRenewal(ctx, time.Hour)
 	a.runJobs(ctx)
+	// Status changes made by other replicas reach this one's OCSP cache.
+	if err := a.ocsp.Listen(ctx); err != nil {
+		return fmt.Errorf("ocsp invalidations: %w", err)
+	}
 	errc := make(chan error, 2)
 	go func() { errc <- srvS.Serve(tls.NewListener(lnS, tlsCfg)) }()
 	go func() { errc <- srvP.Serve(lnP) }()

@@ -63,6 +63,7 @@ type Memory struct {
 	stopSweeper chan struct{}
 	sweeperDone chan struct{}
 	shards      [shardCount]shard
+	bus         bus
 }
 
 type shard struct {

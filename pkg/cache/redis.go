@@ -51,12 +51,41 @@ func OpenRedis(ctx context.Context, rawURL string, prefix string) (*Redis, error
 	if err != nil {
 		return nil, fmt.Errorf("cache: parse redis url: %w", redactURLError(err))
 	}
+	failFast(opts, rawURL)
 	client := redis.NewClient(opts)
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
 		return nil, fmt.Errorf("cache: connect to redis at %s: %w", opts.Addr, err)
 	}
 	return &Redis{client: client, prefix: prefix, owned: true}, nil
+}
+
+// failFast shortens go-redis's defaults (5 s to dial, 3 s to read, three
+// retries) where the URL does not set them: everything here is a cache,
+// and a caller is better served by a quick error it can degrade on (the
+// OCSP responder signs live, login answers 503) than by a request that
+// hangs while Redis is away. One retry still covers a pooled connection
+// that Redis closed when it restarted.
+func failFast(opts *redis.Options, rawURL string) {
+	q := url.Values{}
+	if u, err := url.Parse(rawURL); err == nil {
+		q = u.Query()
+	}
+	if !q.Has("dial_timeout") {
+		opts.DialTimeout = time.Second
+	}
+	if !q.Has("read_timeout") {
+		opts.ReadTimeout = time.Second
+	}
+	if !q.Has("write_timeout") {
+		opts.WriteTimeout = time.Second
+	}
+	if !q.Has("pool_timeout") {
+		opts.PoolTimeout = 2 * time.Second
+	}
+	if !q.Has("max_retries") {
+		opts.MaxRetries = 1
+	}
 }
 
 // redactURLError strips the URL, which may carry a password, from the

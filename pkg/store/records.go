@@ -70,15 +70,16 @@ func (s *sqlStore) LockEnrollment(ctx context.Context, id string) error {
 	return nil
 }
 
-const certColumns = `serial, issuer, pinfl, profile, enrollment_id, renewed_from, not_before, not_after, der, status, revoked_at, reason, created_at`
+const certColumns = `serial, issuer, pinfl, profile, enrollment_id, renewed_from, not_before, not_after, der, status, revoked_at, reason, created_at, crl_shard, status_changed_at`
 
 func scanCert(row rowScanner) (Certificate, error) {
 	var c Certificate
-	var nb, na, rev, created int64
+	var nb, na, rev, created, changed int64
 	var status string
 	err := row.Scan(&c.Serial, &c.Issuer, &c.PINFL, &c.Profile, &c.EnrollmentID, &c.RenewedFrom, &nb, &na, &c.DER,
-		&status, &rev, &c.Reason, &created)
+		&status, &rev, &c.Reason, &created, &c.CRLShard, &changed)
 	c.NotBefore, c.NotAfter, c.RevokedAt, c.CreatedAt = fromMicros(nb), fromMicros(na), fromMicros(rev), fromMicros(created)
+	c.StatusChangedAt = fromMicros(changed)
 	c.Status = Status(status)
 	return c, mapErr(err)
 }
@@ -87,7 +88,7 @@ const (
 	claimEnrollment = `UPDATE enrollments SET used_at = ?, cert_serial = ?
 		WHERE id = ? AND used_at = 0 AND NOT locked AND expires_at > ?`
 	enrollmentExists = `SELECT COUNT(*) FROM enrollments WHERE id = ?`
-	insertCert       = `INSERT INTO certificates (` + certColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertCert       = `INSERT INTO certificates (` + certColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 func (s *sqlStore) IssueCertificate(ctx context.Context, c Certificate, enrollmentID string, now time.Time, audit AuditEvent) error {
@@ -113,7 +114,8 @@ func (s *sqlStore) IssueCertificate(ctx context.Context, c Certificate, enrollme
 			}
 		}
 		_, err := txExec(ctx, tx, st[2], c.Serial, c.Issuer, c.PINFL, c.Profile, c.EnrollmentID, c.RenewedFrom,
-			micros(c.NotBefore), micros(c.NotAfter), c.DER, string(c.Status), micros(c.RevokedAt), c.Reason, micros(c.CreatedAt))
+			micros(c.NotBefore), micros(c.NotAfter), c.DER, string(c.Status), micros(c.RevokedAt), c.Reason, micros(c.CreatedAt),
+			c.CRLShard, micros(c.StatusChangedAt))
 		if err != nil {
 			return err
 		}
@@ -156,13 +158,13 @@ func (s *sqlStore) UpdateStatus(ctx context.Context, ch StatusChange) (Certifica
 	if len(ch.From) == 0 {
 		return Certificate{}, fmt.Errorf("%w: no allowed current status", ErrConflict)
 	}
-	args := []any{string(ch.To), ch.Reason, micros(ch.RevokedAt), ch.Serial}
+	args := []any{string(ch.To), ch.Reason, micros(ch.RevokedAt), micros(ch.At), ch.Serial}
 	marks := make([]string, len(ch.From))
 	for i, f := range ch.From {
 		marks[i] = "?"
 		args = append(args, string(f))
 	}
-	c, err := scanCert(s.queryRow(ctx, &s.ws, (`UPDATE certificates SET status = ?, reason = ?, revoked_at = ?
+	c, err := scanCert(s.queryRow(ctx, &s.ws, (`UPDATE certificates SET status = ?, reason = ?, revoked_at = ?, status_changed_at = ?
 		WHERE serial = ? AND status IN (` + strings.Join(marks, ", ") + `) RETURNING ` + certColumns), args...))
 	if errors.Is(err, ErrNotFound) {
 		if _, err := s.GetCertificate(ctx, ch.Serial); err != nil {
@@ -173,9 +175,9 @@ func (s *sqlStore) UpdateStatus(ctx context.Context, ch StatusChange) (Certifica
 	return c, err
 }
 
-func (s *sqlStore) RevokedCertificates(ctx context.Context, issuer string, now time.Time) ([]Revoked, error) {
+func (s *sqlStore) RevokedCertificates(ctx context.Context, issuer string, shard int64, now time.Time) ([]Revoked, error) {
 	rows, err := s.query(ctx, (`SELECT serial, revoked_at, reason FROM certificates
-		WHERE issuer = ? AND status <> 'good' AND not_after > ? ORDER BY serial`), issuer, micros(now))
+		WHERE issuer = ? AND crl_shard = ? AND status <> 'good' AND not_after > ? ORDER BY serial`), issuer, shard, micros(now))
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -193,6 +195,45 @@ func (s *sqlStore) RevokedCertificates(ctx context.Context, issuer string, now t
 	return out, mapErr(rows.Err())
 }
 
+const statusColumns = `serial, status, revoked_at, reason, crl_shard, not_after, status_changed_at`
+
+func (s *sqlStore) statusRows(ctx context.Context, query string, args ...any) ([]Certificate, error) {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []Certificate
+	for rows.Next() {
+		var c Certificate
+		var status string
+		var rev, na, changed int64
+		if err := rows.Scan(&c.Serial, &status, &rev, &c.Reason, &c.CRLShard, &na, &changed); err != nil {
+			return nil, mapErr(err)
+		}
+		c.Status, c.RevokedAt, c.NotAfter, c.StatusChangedAt = Status(status), fromMicros(rev), fromMicros(na), fromMicros(changed)
+		out = append(out, c)
+	}
+	return out, mapErr(rows.Err())
+}
+
+func (s *sqlStore) CertificateStatuses(ctx context.Context, issuer, after string, limit int, now time.Time) ([]Certificate, error) {
+	if limit < 1 || limit > 10000 {
+		limit = 10000
+	}
+	return s.statusRows(ctx, `SELECT `+statusColumns+` FROM certificates
+		WHERE serial > ? AND issuer = ? AND not_after > ? ORDER BY serial LIMIT ?`, after, issuer, micros(now), limit)
+}
+
+func (s *sqlStore) StatusChanges(ctx context.Context, issuer string, since time.Time, limit int) ([]Certificate, error) {
+	if limit < 1 || limit > 10000 {
+		limit = 10000
+	}
+	return s.statusRows(ctx, `SELECT `+statusColumns+` FROM certificates
+		WHERE issuer = ? AND status_changed_at > 0 AND status_changed_at >= ? ORDER BY status_changed_at, serial LIMIT ?`,
+		issuer, micros(since), limit)
+}
+
 func (s *sqlStore) NextCRLNumber(ctx context.Context, issuer string) (int64, error) {
 	var n int64
 	err := s.queryRow(ctx, &s.ws, (`INSERT INTO crl_numbers (issuer, number) VALUES (?, 1)
@@ -201,10 +242,10 @@ func (s *sqlStore) NextCRLNumber(ctx context.Context, issuer string) (int64, err
 }
 
 func (s *sqlStore) SaveCRL(ctx context.Context, c CRL) error {
-	res, err := s.exec(ctx, (`INSERT INTO crls (issuer, number, this_update, next_update, der) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (issuer) DO UPDATE SET number = excluded.number, this_update = excluded.this_update,
-		next_update = excluded.next_update, der = excluded.der WHERE crls.number < excluded.number`),
-		c.Issuer, c.Number, micros(c.ThisUpdate), micros(c.NextUpdate), c.DER)
+	res, err := s.exec(ctx, (`INSERT INTO crl_shards (issuer, shard, number, this_update, next_update, der) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (issuer, shard) DO UPDATE SET number = excluded.number, this_update = excluded.this_update,
+		next_update = excluded.next_update, der = excluded.der WHERE crl_shards.number < excluded.number`),
+		c.Issuer, c.Shard, c.Number, micros(c.ThisUpdate), micros(c.NextUpdate), c.DER)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -214,13 +255,32 @@ func (s *sqlStore) SaveCRL(ctx context.Context, c CRL) error {
 	return nil
 }
 
-func (s *sqlStore) LatestCRL(ctx context.Context, issuer string) (CRL, error) {
+func (s *sqlStore) LatestCRL(ctx context.Context, issuer string, shard int64) (CRL, error) {
 	var c CRL
 	var tu, nu int64
-	err := s.queryRow(ctx, &s.rs, (`SELECT issuer, number, this_update, next_update, der FROM crls WHERE issuer = ?`), issuer).
-		Scan(&c.Issuer, &c.Number, &tu, &nu, &c.DER)
+	err := s.queryRow(ctx, &s.rs, (`SELECT issuer, shard, number, this_update, next_update, der FROM crl_shards WHERE issuer = ? AND shard = ?`), issuer, shard).
+		Scan(&c.Issuer, &c.Shard, &c.Number, &tu, &nu, &c.DER)
 	c.ThisUpdate, c.NextUpdate = fromMicros(tu), fromMicros(nu)
 	return c, mapErr(err)
+}
+
+func (s *sqlStore) ListCRLs(ctx context.Context, issuer string) ([]CRL, error) {
+	rows, err := s.query(ctx, `SELECT issuer, shard, number, this_update, next_update FROM crl_shards WHERE issuer = ? ORDER BY shard`, issuer)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []CRL
+	for rows.Next() {
+		var c CRL
+		var tu, nu int64
+		if err := rows.Scan(&c.Issuer, &c.Shard, &c.Number, &tu, &nu); err != nil {
+			return nil, mapErr(err)
+		}
+		c.ThisUpdate, c.NextUpdate = fromMicros(tu), fromMicros(nu)
+		out = append(out, c)
+	}
+	return out, mapErr(rows.Err())
 }
 
 func (s *sqlStore) CreateCredential(ctx context.Context, c Credential) error {

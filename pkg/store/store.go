@@ -98,6 +98,11 @@ type Certificate struct {
 	RevokedAt    time.Time // zero while good
 	Reason       int       // RFC 5280 CRLReason; meaningful when Status != good
 	CreatedAt    time.Time
+	// CRLShard is the CRL shard named in the certificate's CRL
+	// distribution point; 0 for the unsharded CRL.
+	CRLShard int64
+	// StatusChangedAt is when the status last changed; zero if never.
+	StatusChangedAt time.Time
 }
 
 // StatusChange is a conditional status update: it applies only when the
@@ -108,6 +113,7 @@ type StatusChange struct {
 	To        Status
 	Reason    int       // stored with To; 0 when To is good
 	RevokedAt time.Time // stored with To; zero when To is good
+	At        time.Time // when the change is made: the certificate's StatusChangedAt
 }
 
 // Revoked is one entry of a CRL.
@@ -120,6 +126,7 @@ type Revoked struct {
 // CRL is the latest signed CRL of an issuing CA.
 type CRL struct {
 	Issuer     string
+	Shard      int64 // 0: the unsharded CRL
 	Number     int64
 	ThisUpdate time.Time
 	NextUpdate time.Time
@@ -186,18 +193,32 @@ type Store interface {
 	// if the current status is not in From (an empty From always conflicts).
 	UpdateStatus(ctx context.Context, ch StatusChange) (Certificate, error)
 	// RevokedCertificates lists the revoked and held certificates of an
-	// issuer whose NotAfter is after now, ordered by serial.
-	RevokedCertificates(ctx context.Context, issuer string, now time.Time) ([]Revoked, error)
+	// issuer in one CRL shard whose NotAfter is after now, ordered by
+	// serial.
+	RevokedCertificates(ctx context.Context, issuer string, shard int64, now time.Time) ([]Revoked, error)
+	// CertificateStatuses pages through the issuer's certificates whose
+	// NotAfter is after now, by serial: up to limit with a serial greater
+	// than after (compared as text). Only Serial, Status, RevokedAt,
+	// Reason, CRLShard and NotAfter are filled in.
+	CertificateStatuses(ctx context.Context, issuer, after string, limit int, now time.Time) ([]Certificate, error)
+	// StatusChanges lists the issuer's certificates whose status changed
+	// at or after since, oldest change first, at most limit; filled in as
+	// by CertificateStatuses, plus StatusChangedAt.
+	StatusChanges(ctx context.Context, issuer string, since time.Time, limit int) ([]Certificate, error)
 
 	// NextCRLNumber atomically increments and returns the issuer's CRL
 	// number, starting at 1. Numbers only grow, across processes.
 	NextCRLNumber(ctx context.Context, issuer string) (int64, error)
-	// SaveCRL stores c as the issuer's latest CRL unless a CRL with a
-	// number greater than or equal to c.Number is stored already (then it
-	// returns ErrConflict and keeps the newer one).
+	// SaveCRL stores c as the latest CRL of its issuer and shard unless
+	// one with a number greater than or equal to c.Number is stored
+	// already (then it returns ErrConflict and keeps the newer one).
 	SaveCRL(ctx context.Context, c CRL) error
-	// LatestCRL returns the issuer's latest CRL or ErrNotFound.
-	LatestCRL(ctx context.Context, issuer string) (CRL, error)
+	// LatestCRL returns the latest CRL of the issuer's shard or
+	// ErrNotFound.
+	LatestCRL(ctx context.Context, issuer string, shard int64) (CRL, error)
+	// ListCRLs returns the latest CRL of each of the issuer's shards,
+	// without DER, ordered by shard.
+	ListCRLs(ctx context.Context, issuer string) ([]CRL, error)
 
 	// CreateCredential inserts an operator credential; ErrAlreadyExists if
 	// the ID exists.

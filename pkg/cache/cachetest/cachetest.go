@@ -79,6 +79,7 @@ func Run(t *testing.T, newInstance Factory) {
 		{"AddIfAbsent", testAddIfAbsent},
 		{"AddConcurrent", testAddConcurrent},
 		{"AddAfterExpiry", testAddAfterExpiry},
+		{"Bus", testBus},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -498,4 +499,77 @@ func testAddAfterExpiry(t *testing.T, in Instance) {
 		t.Fatalf("Add after expiry = %v, %v; want true", ok, err)
 	}
 	mustGet(t, c, "k", []byte("2"))
+}
+
+// testBus: every subscriber of a channel gets each message published after
+// Subscribe returned, byte for byte; other channels, other namespaces and
+// cancelled subscriptions get nothing.
+func testBus(t *testing.T, in Instance) {
+	b, ok := in.Cache.(cache.Bus)
+	if !ok {
+		t.Skip("this cache is not a Bus")
+	}
+	type inbox struct {
+		mu  sync.Mutex
+		got []string
+	}
+	listen := func(b cache.Bus, ctx context.Context, channel string) *inbox {
+		in := &inbox{}
+		if err := b.Subscribe(ctx, channel, func(m []byte) {
+			in.mu.Lock()
+			in.got = append(in.got, string(m))
+			in.mu.Unlock()
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+	read := func(in *inbox) []string {
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		return append([]string(nil), in.got...)
+	}
+	a1 := listen(b, ctx(t), "news")
+	a2 := listen(b, ctx(t), "news")
+	other := listen(b, ctx(t), "other")
+	cctx, cancel := context.WithCancel(ctx(t))
+	gone := listen(b, cctx, "news")
+	cancel()
+	var sib *inbox
+	if in.Sibling != nil {
+		if sb, ok := in.Sibling(t).(cache.Bus); ok {
+			sib = listen(sb, ctx(t), "news")
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // the cancelled subscription winds down
+	msgs := []string{"first", "\x00binary\xff", "third"}
+	for _, m := range msgs {
+		if err := b.Publish(ctx(t), "news", []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(pollFor)
+	for len(read(a1)) < len(msgs) || len(read(a2)) < len(msgs) {
+		if time.Now().After(deadline) {
+			t.Fatalf("subscribers got %q and %q, want %q", read(a1), read(a2), msgs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, got := range [][]string{read(a1), read(a2)} {
+		if fmt.Sprint(got) != fmt.Sprint(msgs) {
+			t.Errorf("got %q, want %q in order", got, msgs)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	if got := read(other); len(got) != 0 {
+		t.Errorf("another channel got %q", got)
+	}
+	if got := read(gone); len(got) != 0 {
+		t.Errorf("a cancelled subscription got %q", got)
+	}
+	if sib != nil {
+		if got := read(sib); len(got) != 0 {
+			t.Errorf("another namespace got %q", got)
+		}
+	}
 }

@@ -32,6 +32,9 @@ func Run(t *testing.T, newStore Factory, newPeer func(t *testing.T, s store.Stor
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"StatusTransitions", testStatus},
 		{"RevokedCertificates", testRevokedList},
+		{"CRLShards", testCRLShards},
+		{"CertificateStatuses", testCertificateStatuses},
+		{"StatusChanges", testStatusChanges},
 		{"ListCertificatesNewestFirst", testList},
 		{"CRLNumbersGrow", testCRLNumbers},
 		{"ConcurrentCRLNumbers", testConcurrentCRLNumbers},
@@ -298,7 +301,7 @@ func testRevokedList(t *testing.T, s store.Store) {
 	}
 	_, err := s.UpdateStatus(ctx, store.StatusChange{Serial: "f2", From: []store.Status{store.StatusGood}, To: store.StatusHold, Reason: 6, RevokedAt: t0})
 	must(t, err)
-	rs, err := s.RevokedCertificates(ctx, "issuing", t0)
+	rs, err := s.RevokedCertificates(ctx, "issuing", 0, t0)
 	must(t, err)
 	var got []string
 	for _, r := range rs {
@@ -384,21 +387,141 @@ func testConcurrentCRLNumbers(t *testing.T, s store.Store) { crlRace(t, []store.
 func testCRLNumbersAcross(t *testing.T, a, b store.Store) { crlRace(t, []store.Store{a, b}) }
 
 func testSaveCRL(t *testing.T, s store.Store) {
-	_, err := s.LatestCRL(ctx, "issuing")
+	_, err := s.LatestCRL(ctx, "issuing", 0)
 	wantErr(t, err, store.ErrNotFound)
 	c := store.CRL{Issuer: "issuing", Number: 2, ThisUpdate: t0, NextUpdate: t0.Add(time.Hour), DER: []byte("two")}
 	must(t, s.SaveCRL(ctx, c))
 	wantErr(t, s.SaveCRL(ctx, store.CRL{Issuer: "issuing", Number: 1, ThisUpdate: t0, NextUpdate: t0, DER: []byte("one")}), store.ErrConflict)
 	wantErr(t, s.SaveCRL(ctx, c), store.ErrConflict)
-	got, err := s.LatestCRL(ctx, "issuing")
+	got, err := s.LatestCRL(ctx, "issuing", 0)
 	must(t, err)
 	if got.Number != 2 || string(got.DER) != "two" || !got.NextUpdate.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("got %+v", got)
 	}
 	must(t, s.SaveCRL(ctx, store.CRL{Issuer: "issuing", Number: 3, ThisUpdate: t0, NextUpdate: t0, DER: []byte("three")}))
-	got, _ = s.LatestCRL(ctx, "issuing")
+	got, _ = s.LatestCRL(ctx, "issuing", 0)
 	if got.Number != 3 {
 		t.Fatalf("number %d", got.Number)
+	}
+}
+
+// testCRLShards: each shard keeps its own latest CRL and lists only its
+// own revoked certificates; ListCRLs shows every shard without DER.
+func testCRLShards(t *testing.T, s store.Store) {
+	for i, sn := range []string{"a1", "a2", "b1", "b2"} {
+		c := cert(sn, "")
+		c.CRLShard = int64(100 + i/2)
+		must(t, s.IssueCertificate(ctx, c, "", t0, store.AuditEvent{}))
+		_, err := s.UpdateStatus(ctx, store.StatusChange{Serial: sn, From: []store.Status{store.StatusGood}, To: store.StatusRevoked,
+			Reason: 1, RevokedAt: t0, At: t0})
+		must(t, err)
+	}
+	for shard, want := range map[int64]string{100: "[a1 a2]", 101: "[b1 b2]", 0: "[]", 7: "[]"} {
+		rs, err := s.RevokedCertificates(ctx, "issuing", shard, t0)
+		must(t, err)
+		var got []string
+		for _, r := range rs {
+			got = append(got, r.Serial)
+		}
+		if fmt.Sprint(got) != want {
+			t.Errorf("shard %d: %v, want %v", shard, got, want)
+		}
+	}
+	must(t, s.SaveCRL(ctx, store.CRL{Issuer: "issuing", Shard: 101, Number: 5, ThisUpdate: t0, NextUpdate: t0.Add(time.Hour), DER: []byte("b")}))
+	must(t, s.SaveCRL(ctx, store.CRL{Issuer: "issuing", Shard: 100, Number: 6, ThisUpdate: t0, NextUpdate: t0.Add(time.Hour), DER: []byte("a")}))
+	// Number 5 is stale for shard 101 but new for shard 0.
+	wantErr(t, s.SaveCRL(ctx, store.CRL{Issuer: "issuing", Shard: 101, Number: 4, DER: []byte("old")}), store.ErrConflict)
+	must(t, s.SaveCRL(ctx, store.CRL{Issuer: "issuing", Shard: 0, Number: 5, DER: []byte("z")}))
+	got, err := s.LatestCRL(ctx, "issuing", 101)
+	must(t, err)
+	if got.Shard != 101 || got.Number != 5 || string(got.DER) != "b" {
+		t.Fatalf("shard 101: %+v", got)
+	}
+	_, err = s.LatestCRL(ctx, "issuing", 102)
+	wantErr(t, err, store.ErrNotFound)
+	list, err := s.ListCRLs(ctx, "issuing")
+	must(t, err)
+	var shards []string
+	for _, c := range list {
+		if c.DER != nil {
+			t.Errorf("ListCRLs returned DER for shard %d", c.Shard)
+		}
+		shards = append(shards, fmt.Sprintf("%d/%d", c.Shard, c.Number))
+	}
+	if fmt.Sprint(shards) != "[0/5 100/6 101/5]" {
+		t.Fatalf("ListCRLs = %v", shards)
+	}
+}
+
+// testCertificateStatuses pages through live certificates by serial.
+func testCertificateStatuses(t *testing.T, s store.Store) {
+	for _, sn := range []string{"c3", "c1", "c2", "c4", "c5", "c6"} {
+		c := cert(sn, "")
+		switch sn {
+		case "c4":
+			c.NotAfter = t0.Add(-time.Hour)
+		case "c5":
+			c.Issuer = "other"
+		case "c6":
+			c.CRLShard = 9
+		}
+		must(t, s.IssueCertificate(ctx, c, "", t0, store.AuditEvent{}))
+	}
+	_, err := s.UpdateStatus(ctx, store.StatusChange{Serial: "c2", From: []store.Status{store.StatusGood}, To: store.StatusRevoked,
+		Reason: 1, RevokedAt: t0, At: t0})
+	must(t, err)
+	var got []string
+	after := ""
+	for range 10 {
+		page, err := s.CertificateStatuses(ctx, "issuing", after, 2, t0)
+		must(t, err)
+		if len(page) == 0 {
+			break
+		}
+		for _, c := range page {
+			got = append(got, fmt.Sprintf("%s/%s/%d", c.Serial, c.Status, c.CRLShard))
+			if c.NotAfter.IsZero() || c.DER != nil {
+				t.Fatalf("%s: not after %v, der %v", c.Serial, c.NotAfter, c.DER != nil)
+			}
+		}
+		after = page[len(page)-1].Serial
+	}
+	if fmt.Sprint(got) != "[c1/good/0 c2/revoked/0 c3/good/0 c6/good/9]" {
+		t.Fatalf("pages: %v", got)
+	}
+}
+
+// testStatusChanges lists status changes since a time, oldest first.
+func testStatusChanges(t *testing.T, s store.Store) {
+	for i, sn := range []string{"d1", "d2", "d3"} {
+		must(t, s.IssueCertificate(ctx, cert(sn, ""), "", t0, store.AuditEvent{}))
+		if sn == "d3" {
+			continue
+		}
+		_, err := s.UpdateStatus(ctx, store.StatusChange{Serial: sn, From: []store.Status{store.StatusGood}, To: store.StatusHold,
+			Reason: 6, RevokedAt: t0, At: t0.Add(time.Duration(2-i) * time.Minute)})
+		must(t, err)
+	}
+	_, err := s.UpdateStatus(ctx, store.StatusChange{Serial: "d2", From: []store.Status{store.StatusHold}, To: store.StatusGood,
+		At: t0.Add(5 * time.Minute)})
+	must(t, err)
+	list := func(since time.Time) string {
+		cs, err := s.StatusChanges(ctx, "issuing", since, 10)
+		must(t, err)
+		var got []string
+		for _, c := range cs {
+			got = append(got, fmt.Sprintf("%s/%s@%v", c.Serial, c.Status, c.StatusChangedAt.Sub(t0)))
+		}
+		return fmt.Sprint(got)
+	}
+	if got := list(t0); got != "[d1/hold@2m0s d2/good@5m0s]" {
+		t.Fatalf("since t0: %s", got)
+	}
+	if got := list(t0.Add(3 * time.Minute)); got != "[d2/good@5m0s]" {
+		t.Fatalf("since t0+3m: %s", got)
+	}
+	if got := list(t0.Add(6 * time.Minute)); got != "[]" {
+		t.Fatalf("since t0+6m: %s", got)
 	}
 }
 
