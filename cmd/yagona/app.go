@@ -436,11 +436,11 @@ func (a *app) runJobs(ctx context.Context) {
 		{"status-sweep", 5 * time.Second, a.sweepStatus},
 		{"ocsp-presign", orDefault(a.cfg.CA.OCSPValidity, time.Hour) / 8, a.presignOCSP},
 	}
+	ttl := orDefault(a.cfg.Jobs.Lease, 15*time.Second)
 	for _, j := range jobs {
-		// The lease outlives two intervals (at least 30 s), so a leader
-		// keeps it from one run to the next and a dead one is replaced
-		// within that time.
-		ttl := max(2*j.interval+time.Second, 30*time.Second)
+		// The lease is renewed every third of its life on its own
+		// goroutine, whatever the job's interval; a dead leader is
+		// replaced within ttl.
 		el := leader.New(a.store, j.name, holder, ttl, a.log, gauge.WithLabelValues(j.name))
 		go el.Every(ctx, j.interval, j.run)
 	}

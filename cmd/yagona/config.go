@@ -64,6 +64,12 @@ type Config struct {
 		FailuresPerMinute int           `yaml:"failures_per_minute"`
 		LintExclude       []string      `yaml:"lint_exclude"`
 	} `yaml:"ca"`
+	Jobs struct {
+		// Lease is how long a replica's leadership of a periodic job
+		// lasts without renewal (renewed every third of it); a dead
+		// leader is replaced within it. Zero: 15 s.
+		Lease time.Duration `yaml:"lease"`
+	} `yaml:"jobs"`
 	Log struct {
 		Level  string `yaml:"level"`
 		Format string `yaml:"format"`
@@ -185,6 +191,12 @@ func (c *Config) validate() error {
 	}
 	if c.Cache != "memory" && !strings.HasPrefix(c.Cache, "redis://") && !strings.HasPrefix(c.Cache, "rediss://") {
 		bad("cache: %q must be memory or redis://...", c.Cache)
+	}
+	if c.Jobs.Lease != 0 && (c.Jobs.Lease < 3*time.Second || c.Jobs.Lease > time.Hour) {
+		bad("jobs.lease: %v is outside 3s..1h", c.Jobs.Lease)
+	}
+	if c.CA.CRLShardWidth < 0 || (c.CA.CRLShardWidth > 0 && c.CA.CRLShardWidth < time.Hour) {
+		bad("ca.crl_shard_width: %v must be 0 (one CRL) or at least 1h", c.CA.CRLShardWidth)
 	}
 	if c.Keys.PassphraseEnv == "" && c.Keys.PassphraseFile == "" {
 		bad("keys: passphrase_env or passphrase_file is required")

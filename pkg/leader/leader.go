@@ -31,6 +31,7 @@ type Elector struct {
 	now     func() time.Time
 	log     *slog.Logger
 	leading atomic.Bool
+	lastOK  atomic.Int64 // unix nanoseconds of the last successful Try
 	gauge   prometheus.Gauge
 }
 
@@ -60,6 +61,9 @@ func (e *Elector) Try(ctx context.Context) bool {
 		e.log.WarnContext(ctx, "lease attempt failed", "lease", e.name, "err", err)
 		ok = false // a store we cannot reach: stop leading, another may take over
 	}
+	if ok {
+		e.lastOK.Store(e.now().UnixNano())
+	}
 	if was := e.leading.Swap(ok); was != ok {
 		e.log.InfoContext(ctx, "job leadership changed", "lease", e.name, "leading", ok)
 	}
@@ -77,6 +81,12 @@ func (e *Elector) Try(ctx context.Context) bool {
 // ctx ends, then releases it.
 func (e *Elector) Run(ctx context.Context) {
 	e.Try(ctx)
+	e.renew(ctx)
+}
+
+// renew renews the lease every third of its time to live until ctx ends,
+// then releases it.
+func (e *Elector) renew(ctx context.Context) {
 	t := time.NewTicker(e.ttl / 3)
 	defer t.Stop()
 	for {
@@ -92,13 +102,28 @@ func (e *Elector) Run(ctx context.Context) {
 	}
 }
 
-// Every runs job every interval while this process leads (a try first
-// renews the lease, so a job never starts on a lease that ran out).
+// Held reports whether this process holds the lease now: it took or
+// renewed it within two thirds of its time to live, so no other replica
+// can have taken it since.
+func (e *Elector) Held() bool {
+	return e.leading.Load() && e.now().Sub(time.Unix(0, e.lastOK.Load())) < e.ttl*2/3
+}
+
+// Every keeps the lease as Run does (renewing every third of its time to
+// live, on its own goroutine, so a long job does not let it lapse) and
+// runs job at once and then every interval while the lease is Held.
 func (e *Elector) Every(ctx context.Context, interval time.Duration, job func(context.Context)) {
+	e.Try(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.renew(ctx)
+	}()
+	defer func() { <-done }()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if e.Try(ctx) {
+		if e.Held() {
 			job(ctx)
 		}
 		select {

@@ -28,7 +28,16 @@ func TestOneLeaderThenFailover(t *testing.T) {
 	if !a.Try(ctx) || b.Try(ctx) {
 		t.Fatal("want a leading, b not")
 	}
-	now.Add(int64(20 * time.Second))
+	if !a.Held() || b.Held() {
+		t.Fatal("want a holding, b not")
+	}
+	// A leader that could not renew for two thirds of the lease stops
+	// running jobs before anyone else could take over.
+	now.Add(int64(21 * time.Second))
+	if a.Held() {
+		t.Fatal("a still holds a lease it has not renewed for 21 of 30 seconds")
+	}
+	now.Add(int64(-1 * time.Second))
 	if !a.Try(ctx) || b.Try(ctx) {
 		t.Fatal("a's renewal should hold")
 	}
@@ -44,14 +53,25 @@ func TestOneLeaderThenFailover(t *testing.T) {
 	if a.Try(ctx) {
 		t.Fatal("a came back and stole b's lease")
 	}
-	runs := 0
-	cctx, cancel := context.WithCancel(ctx)
-	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
-	b.Every(cctx, 10*time.Millisecond, func(context.Context) { runs++ })
-	if runs == 0 {
-		t.Fatal("the leader's job did not run")
+	var runs atomic.Int64
+	bctx, bcancel := context.WithCancel(ctx)
+	bdone := make(chan struct{})
+	go func() {
+		defer close(bdone)
+		b.Every(bctx, 10*time.Millisecond, func(context.Context) { runs.Add(1) })
+	}()
+	for deadline := time.Now().Add(5 * time.Second); runs.Load() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the leader's job did not run")
+		}
 	}
 	a.Every(ctx2(t), 10*time.Millisecond, func(context.Context) { t.Error("a follower ran the job") })
+	// A leader that stops releases its lease: a takes over at once.
+	bcancel()
+	<-bdone
+	if !a.Try(ctx) {
+		t.Fatal("a could not take the lease b released on stopping")
+	}
 }
 
 func ctx2(t *testing.T) context.Context {
