@@ -21,6 +21,7 @@ import (
 func TestTimedCountsPerTarget(t *testing.T) {
 	o := Options{N: 40, Concurrency: 4, Duration: 10 * time.Second}
 	p := Plan{Targets: []string{"a", "b"}, Do: func(w, i int) (int, error) {
+		time.Sleep(2 * time.Millisecond) // so that every worker gets requests
 		switch {
 		case w%2 == 0:
 			return 200, nil
