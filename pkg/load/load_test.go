@@ -25,8 +25,8 @@ func TestTimedCountsPerTarget(t *testing.T) {
 		switch {
 		case w%2 == 0:
 			return 200, nil
-		case i%3 == 0:
-			return 0, errors.New("connection refused")
+		case i%10 == 1:
+			return 0, errors.New("connection refused") // the worker pauses 50 ms
 		default:
 			return 503, fmt.Errorf("status 503 (%d)", i%7) // 7 distinct messages
 		}
@@ -39,7 +39,7 @@ func TestTimedCountsPerTarget(t *testing.T) {
 	if a.Target != "a" || a.Errors != 0 || a.OK != rep.OK || b.OK != 0 || b.Errors != rep.Errors {
 		t.Fatalf("per target: %+v / %+v", a, b)
 	}
-	if len(b.ErrorMessages) != maxMessages || b.FirstError != b.ErrorMessages[0].Message {
+	if len(b.ErrorMessages) < 2 || len(b.ErrorMessages) > maxMessages || b.FirstError != b.ErrorMessages[0].Message {
 		t.Fatalf("error messages: %+v", b.ErrorMessages)
 	}
 	sum := 0
@@ -48,6 +48,16 @@ func TestTimedCountsPerTarget(t *testing.T) {
 	}
 	if sum != 40 || rep.P50ms > rep.P99ms || rep.P99ms > rep.P999ms || rep.P999ms > rep.MaxMs {
 		t.Fatalf("timeline sum %d, percentiles %v %v %v %v", sum, rep.P50ms, rep.P99ms, rep.P999ms, rep.MaxMs)
+	}
+}
+
+func TestErrorMessagesCapped(t *testing.T) {
+	var msgs []ErrorCount
+	for i := range 20 {
+		msgs = addMessage(msgs, fmt.Sprint("e", i%7), 1)
+	}
+	if len(msgs) != maxMessages || msgs[0] != (ErrorCount{"e0", 3}) || msgs[4] != (ErrorCount{"e4", 3}) {
+		t.Fatalf("%+v", msgs)
 	}
 }
 
@@ -122,10 +132,15 @@ func TestTargets(t *testing.T) {
 // status and dials again after a failed request.
 func TestRawPosterStatus(t *testing.T) {
 	body := strings.Repeat("x", 200)
-	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(body)) }))
+	// Both answer slowly enough that each worker gets requests.
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(2 * time.Millisecond)
+		_, _ = w.Write([]byte(body))
+	}))
 	defer ok.Close()
 	var dials atomic.Int64
 	busy := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(2 * time.Millisecond)
 		http.Error(w, body, http.StatusServiceUnavailable)
 	}))
 	busy.Config.ConnState = func(_ net.Conn, s http.ConnState) {

@@ -193,7 +193,8 @@ func merge(target string, ts []*tally, elapsed time.Duration) Stats {
 // all are done or o.Duration has passed, at most o.Rate requests per
 // second in total when o.Rate > 0, and measures each call. A request under
 // way when the time is up finishes (its connection deadline, o.Timeout,
-// bounds it).
+// bounds it). A worker whose request got no answer pauses 50 ms before its
+// next one.
 func Timed(ctx context.Context, o Options, p Plan) Report {
 	ctx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
@@ -216,6 +217,9 @@ func Timed(ctx context.Context, o Options, p Plan) Report {
 				t0 := time.Now()
 				status, err := p.Do(w, i)
 				t.add(t0.Sub(start), time.Since(t0), status, err)
+				if err != nil && status == 0 {
+					rest(ctx, noAnswerPause)
+				}
 			}
 		}()
 	}
@@ -232,24 +236,31 @@ func Timed(ctx context.Context, o Options, p Plan) Report {
 	return rep
 }
 
+// noAnswerPause is how long a worker waits after a request that got no
+// answer (refused, reset, timed out), so that the workers of a replica
+// that is down do not spin on refused dials on the cores the others
+// share.
+const noAnswerPause = 50 * time.Millisecond
+
+func rest(ctx context.Context, d time.Duration) {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+	case <-ctx.Done():
+	}
+}
+
 // pace waits until request i's turn when rate > 0 (request i starts no
 // sooner than i/rate seconds after start); false when ctx ended first.
 func pace(ctx context.Context, start time.Time, i int, rate float64) bool {
 	if rate <= 0 {
 		return true
 	}
-	wait := time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second))))
-	if wait <= 0 {
-		return true
+	if wait := time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))); wait > 0 {
+		rest(ctx, wait)
 	}
-	tm := time.NewTimer(wait)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return ctx.Err() == nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
