@@ -33,7 +33,8 @@
 //	              status of its failing step, or of its last on success.
 //	error_messages up to 5 distinct error messages, first seen first,
 //	              [{"message": "...", "count": 3}]
-//	first_error   the first error message
+//	              ([] when none)
+//	first_error   the first error message (absent when none)
 //	timeline      per second of the run, [{"ok": 950, "errors": 0}, ...],
 //	              by the second each request started in
 //	targets       the same fields per target, each with "target" (its

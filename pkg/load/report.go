@@ -55,7 +55,7 @@ type Stats struct {
 	Status map[string]int `json:"status"`
 	// ErrorMessages are the first few distinct error messages with their
 	// counts; FirstError is the first of them.
-	ErrorMessages []ErrorCount `json:"error_messages,omitempty"`
+	ErrorMessages []ErrorCount `json:"error_messages"`
 	FirstError    string       `json:"first_error,omitempty"`
 	// Timeline counts successes and errors in each second of the run.
 	Timeline []Second `json:"timeline"`
@@ -154,7 +154,7 @@ func addMessage(msgs []ErrorCount, m string, n int) []ErrorCount {
 
 // merge sums worker tallies into Stats over elapsed.
 func merge(target string, ts []*tally, elapsed time.Duration) Stats {
-	s := Stats{Target: target, Seconds: elapsed.Seconds(), Status: map[string]int{}, Timeline: []Second{}}
+	s := Stats{Target: target, Seconds: elapsed.Seconds(), Status: map[string]int{}, ErrorMessages: []ErrorCount{}, Timeline: []Second{}}
 	var all []time.Duration
 	for _, t := range ts {
 		all = append(all, t.lat...)
