@@ -110,6 +110,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return Report{}, err
 	}
 	rep := Timed(ctx, o, p)
+	if p.Close != nil {
+		p.Close()
+	}
 	rep.Scenario, rep.Cross = o.Scenario, o.Cross && usesCross(o.Scenario)
 	rep.SignPerSec, rep.VerifyPerSec = CryptoRates(300 * time.Millisecond)
 	rep.XSign, rep.XVerify = rep.PerSecond/rep.SignPerSec, rep.PerSecond/rep.VerifyPerSec
@@ -249,6 +252,15 @@ func (s *slots[T]) get(w int) T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.m[w]
+}
+
+// each calls f on every value held.
+func (s *slots[T]) each(f func(T)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range s.m {
+		f(v)
+	}
 }
 
 func (s *slots[T]) set(w int, v T) {
@@ -467,6 +479,12 @@ func (c *Client) rawPoster(targets []string, path, contentType string, bodies []
 			conns.set(w, nil)
 		}
 		return status, err
+	}, Close: func() {
+		conns.each(func(cn *rawConn) {
+			if cn != nil {
+				cn.c.Close()
+			}
+		})
 	}}, nil
 }
 

@@ -56,7 +56,14 @@ func (c *Client) PrepareMixed(mix string) (Plan, error) {
 			}
 		}
 	}
-	return Plan{Targets: c.servers, Do: func(w, i int) (int, error) {
+	closeAll := func() {
+		for _, p := range parts {
+			if p.plan.Close != nil {
+				p.plan.Close()
+			}
+		}
+	}
+	return Plan{Targets: c.servers, Close: closeAll, Do: func(w, i int) (int, error) {
 		p := schedule[i%len(schedule)]
 		status, err := p.plan.Do(w, int(p.next.Add(1))-1)
 		if err != nil {

@@ -378,6 +378,9 @@ func (bs *browsers) of(w int) *browser {
 	return b
 }
 
+// close closes every browser's connections.
+func (bs *browsers) close() { bs.s.each(func(b *browser) { b.close() }) }
+
 // timed wraps a call on worker w's browser: the status of the last answer
 // (or of the failing one) and the error.
 func (bs *browsers) timed(w int, f func(b *browser) error) (int, error) {
@@ -431,7 +434,7 @@ func (c *Client) PrepareLogin(people int) (Plan, error) {
 		return Plan{}, err
 	}
 	bs := &browsers{c: c}
-	return Plan{Targets: c.servers, Do: func(w, i int) (int, error) {
+	return Plan{Targets: c.servers, Close: bs.close, Do: func(w, i int) (int, error) {
 		from, to := c.target(w)
 		return bs.timed(w, func(b *browser) error {
 			code, v, err := c.login(b, ps[i%len(ps)], from, to)
@@ -462,7 +465,7 @@ func (c *Client) PrepareCode(n, people int) (Plan, error) {
 		return Plan{}, err
 	}
 	bs := &browsers{c: c}
-	return Plan{Targets: c.servers, Do: func(w, i int) (int, error) {
+	return Plan{Targets: c.servers, Close: bs.close, Do: func(w, i int) (int, error) {
 		if i >= n {
 			return 0, errors.New("more requests than prepared codes")
 		}
@@ -511,7 +514,7 @@ func (c *Client) PrepareRefresh(chains int) (Plan, error) {
 		cs[i] = &chain{tok: toks[i]["refresh_token"]}
 	}
 	bs := &browsers{c: c}
-	return Plan{Targets: c.servers, Do: func(w, i int) (int, error) {
+	return Plan{Targets: c.servers, Close: bs.close, Do: func(w, i int) (int, error) {
 		ch := cs[i%len(cs)]
 		ch.mu.Lock()
 		defer ch.mu.Unlock()
@@ -545,7 +548,7 @@ func (c *Client) PrepareIntrospect(n int) (Plan, error) {
 		bodies[i] = []byte(url.Values{"token": {t["access_token"]}, "token_type_hint": {"access_token"}}.Encode())
 	}
 	bs := &browsers{c: c}
-	return Plan{Targets: c.servers, Do: func(w, i int) (int, error) {
+	return Plan{Targets: c.servers, Close: bs.close, Do: func(w, i int) (int, error) {
 		this, _ := c.target(w)
 		return bs.timed(w, func(b *browser) error {
 			res, err := b.do(this, "POST", "/oauth2/introspect", "application/x-www-form-urlencoded", c.basic(), bodies[i%n])

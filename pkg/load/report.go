@@ -16,10 +16,12 @@ import (
 // worker w sends to Targets[w%len(Targets)] (a cross-replica login starts
 // there and ends on the next one). Do returns the HTTP status of the
 // answer that decided the outcome, 0 when none came (refused, reset,
-// timed out), and an error when the request failed.
+// timed out), and an error when the request failed. Close, if not nil,
+// closes the plan's connections.
 type Plan struct {
 	Targets []string
 	Do      func(w, i int) (status int, err error)
+	Close   func()
 }
 
 // Report is the result of one run: the totals (Stats, inline in JSON),

@@ -36,7 +36,7 @@ func (c *Client) PrepareVerify(signers int) (Plan, error) {
 	}
 	bs := &browsers{c: c}
 	passed := []byte(`"indication": "TOTAL-PASSED"`)
-	return Plan{Targets: c.servers, Do: func(w, i int) (int, error) {
+	return Plan{Targets: c.servers, Close: bs.close, Do: func(w, i int) (int, error) {
 		this, _ := c.target(w)
 		return bs.timed(w, func(b *browser) error {
 			res, err := b.do(this, "POST", "/api/v1/signatures/verify", types[i%len(ps)], "", bodies[i%len(ps)])
