@@ -78,7 +78,7 @@ func BenchmarkOCSPHTTP(b *testing.B) {
 	report(b, rep)
 }
 
-func benchOIDC(b *testing.B, prepare func(c *load.Client, o load.Options) (func(int) error, error)) {
+func benchOIDC(b *testing.B, prepare func(c *load.Client, o load.Options) (load.Plan, error)) {
 	_, o := benchServer(b)
 	c, err := load.NewClient(o)
 	if err != nil {
@@ -98,21 +98,21 @@ func benchOIDC(b *testing.B, prepare func(c *load.Client, o load.Options) (func(
 // BenchmarkLoginHTTP: complete certificate logins (authorize, challenge,
 // CMS signature made by the client, verification, code, token).
 func BenchmarkLoginHTTP(b *testing.B) {
-	benchOIDC(b, func(c *load.Client, o load.Options) (func(int) error, error) { return c.PrepareLogin(o.Certs) })
+	benchOIDC(b, func(c *load.Client, o load.Options) (load.Plan, error) { return c.PrepareLogin(o.Certs) })
 }
 
 // BenchmarkCodeHTTP: code exchanges; the logins that made the codes are
 // not timed.
 func BenchmarkCodeHTTP(b *testing.B) {
-	benchOIDC(b, func(c *load.Client, o load.Options) (func(int) error, error) { return c.PrepareCode(b.N, 10) })
+	benchOIDC(b, func(c *load.Client, o load.Options) (load.Plan, error) { return c.PrepareCode(b.N, 10) })
 }
 
 // BenchmarkRefreshHTTP: refresh-token rotations.
 func BenchmarkRefreshHTTP(b *testing.B) {
-	benchOIDC(b, func(c *load.Client, o load.Options) (func(int) error, error) { return c.PrepareRefresh(o.Concurrency) })
+	benchOIDC(b, func(c *load.Client, o load.Options) (load.Plan, error) { return c.PrepareRefresh(o.Concurrency) })
 }
 
 // BenchmarkTSAHTTP: RFC 3161 time-stamp tokens over plain HTTP.
 func BenchmarkTSAHTTP(b *testing.B) {
-	benchOIDC(b, func(c *load.Client, o load.Options) (func(int) error, error) { return c.PrepareTSA(b.N) })
+	benchOIDC(b, func(c *load.Client, o load.Options) (load.Plan, error) { return c.PrepareTSA(b.N) })
 }

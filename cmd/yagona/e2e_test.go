@@ -64,6 +64,7 @@ func startServer(t testing.TB, mutate func(*Config)) *testServer {
 	if mutate != nil {
 		mutate(cfg)
 	}
+	s.data = cfg.DataDir // a second replica shares the first one's
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan error, 1)
 	g := &globals{out: io.Discard, errw: testWriter{t}}
