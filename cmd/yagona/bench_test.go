@@ -116,3 +116,15 @@ func BenchmarkRefreshHTTP(b *testing.B) {
 func BenchmarkTSAHTTP(b *testing.B) {
 	benchOIDC(b, func(c *load.Client, o load.Options) (load.Plan, error) { return c.PrepareTSA(b.N) })
 }
+
+// BenchmarkIntrospectHTTP: RFC 7662 introspection of access tokens by
+// their client.
+func BenchmarkIntrospectHTTP(b *testing.B) {
+	benchOIDC(b, func(c *load.Client, o load.Options) (load.Plan, error) { return c.PrepareIntrospect(o.Concurrency) })
+}
+
+// BenchmarkVerifyHTTP: validation of a detached CAdES signature over a
+// 100 KB document, posted as multipart/form-data.
+func BenchmarkVerifyHTTP(b *testing.B) {
+	benchOIDC(b, func(c *load.Client, o load.Options) (load.Plan, error) { return c.PrepareVerify(4) })
+}

@@ -403,7 +403,8 @@ func (c *Client) target(w int) (this, next string) {
 }
 
 // untimed runs f(b, i) for i in 0..n-1 on a few browsers talking to the
-// first target, and returns the first error.
+// first target; each browser stops at its first error, and the errors
+// are returned joined.
 func (c *Client) untimed(n int, f func(b *browser, i int) error) error {
 	const workers = 8
 	var wg sync.WaitGroup

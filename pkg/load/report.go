@@ -69,7 +69,7 @@ type ErrorCount struct {
 	Count   int    `json:"count"`
 }
 
-// Second is one second of a run: requests that ended in it.
+// Second is one second of a run: the requests that started in it.
 type Second struct {
 	OK     int `json:"ok"`
 	Errors int `json:"errors"`
