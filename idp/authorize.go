@@ -65,7 +65,13 @@ func (e *pageError) Error() string { return e.code + ": " + e.detail }
 
 func (p *Provider) showError(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *pageError
-	if !errors.As(err, &pe) {
+	switch {
+	case errors.As(err, &pe):
+	case unavailable(err):
+		p.log.WarnContext(r.Context(), "page request failed: a dependency is down", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "5")
+		pe = &pageError{status: http.StatusServiceUnavailable, code: errTemporarilyUnavail, key: "error.server"}
+	default:
 		p.log.ErrorContext(r.Context(), "page request failed", "path", r.URL.Path, "err", err)
 		pe = &pageError{status: http.StatusInternalServerError, code: errServerError, key: "error.server"}
 	}

@@ -1,9 +1,13 @@
 package idp
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+
+	"github.com/yagona/yagona/pkg/cache"
+	"github.com/yagona/yagona/pkg/store"
 )
 
 // OAuth and OpenID Connect error codes (RFC 6749 §4.1.2.1 and §5.2, OpenID
@@ -84,7 +88,18 @@ func asOAuth(err error) *oauthError {
 	if errors.As(err, &oe) {
 		return oe
 	}
+	if unavailable(err) {
+		return oerr(errTemporarilyUnavail, "try again in a moment").with(err)
+	}
 	return oerr(errServerError, "the request could not be completed").with(err)
+}
+
+// unavailable reports whether err comes from the store or the cache being
+// down (or too slow), which is answered 503 temporarily_unavailable, not
+// 500.
+func unavailable(err error) bool {
+	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, cache.ErrUnavailable) ||
+		errors.Is(err, context.DeadlineExceeded)
 }
 
 // writeJSON sends v as JSON with no caching.

@@ -79,7 +79,7 @@ func (m *Memory) Subscribe(ctx context.Context, channel string, handle func([]by
 // PUBLISH reaches the subscribers on every node.
 func (r *Redis) Publish(ctx context.Context, channel string, msg []byte) error {
 	if err := r.client.Publish(ctx, r.key(channel), msg).Err(); err != nil {
-		return fmt.Errorf("cache: redis publish %q: %w", channel, err)
+		return fmt.Errorf("cache: redis publish %q: %w: %w", channel, ErrUnavailable, err)
 	}
 	return nil
 }
@@ -92,7 +92,7 @@ func (r *Redis) Subscribe(ctx context.Context, channel string, handle func([]byt
 	ps := r.client.Subscribe(ctx, r.key(channel))
 	if _, err := ps.Receive(ctx); err != nil {
 		_ = ps.Close()
-		return fmt.Errorf("cache: redis subscribe %q: %w", channel, err)
+		return fmt.Errorf("cache: redis subscribe %q: %w: %w", channel, ErrUnavailable, err)
 	}
 	ch := ps.Channel()
 	go func() {

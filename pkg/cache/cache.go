@@ -17,6 +17,11 @@ import (
 // ErrMiss is returned by Get when the key is absent or expired.
 var ErrMiss = errors.New("cache: miss")
 
+// ErrUnavailable is wrapped by every error of a shared cache that could
+// not be reached or did not answer (Redis down, a timeout): the caller
+// degrades or answers 503, never 500.
+var ErrUnavailable = errors.New("cache: unavailable")
+
 // Cache is the ephemeral-state contract. Every method is safe for concurrent
 // use; on Redis, across processes.
 type Cache interface {

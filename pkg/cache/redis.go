@@ -107,7 +107,7 @@ func (r *Redis) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, ErrMiss
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cache: redis get %q: %w", key, err)
+		return nil, fmt.Errorf("cache: redis get %q: %w: %w", key, ErrUnavailable, err)
 	}
 	return v, nil
 }
@@ -119,7 +119,7 @@ func (r *Redis) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	}
 	err := r.client.Do(ctx, "set", r.key(key), value, "px", millis(ttl)).Err()
 	if err != nil {
-		return fmt.Errorf("cache: redis set %q: %w", key, err)
+		return fmt.Errorf("cache: redis set %q: %w: %w", key, ErrUnavailable, err)
 	}
 	return nil
 }
@@ -127,7 +127,7 @@ func (r *Redis) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 // Delete removes key; deleting an absent key is not an error.
 func (r *Redis) Delete(ctx context.Context, key string) error {
 	if err := r.client.Del(ctx, r.key(key)).Err(); err != nil {
-		return fmt.Errorf("cache: redis delete %q: %w", key, err)
+		return fmt.Errorf("cache: redis delete %q: %w: %w", key, ErrUnavailable, err)
 	}
 	return nil
 }
@@ -139,7 +139,7 @@ func (r *Redis) Take(ctx context.Context, key string) ([]byte, error) {
 		return nil, ErrMiss
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cache: redis take %q: %w", key, err)
+		return nil, fmt.Errorf("cache: redis take %q: %w: %w", key, ErrUnavailable, err)
 	}
 	return v, nil
 }
@@ -154,7 +154,7 @@ func (r *Redis) Add(ctx context.Context, key string, value []byte, ttl time.Dura
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("cache: redis add %q: %w", key, err)
+		return false, fmt.Errorf("cache: redis add %q: %w: %w", key, ErrUnavailable, err)
 	}
 	return true, nil
 }
@@ -167,7 +167,7 @@ func (r *Redis) Incr(ctx context.Context, key string, window time.Duration) (int
 	}
 	n, err := incrScript.Run(ctx, r.client, []string{r.key(key)}, millis(window)).Int64()
 	if err != nil {
-		return 0, fmt.Errorf("cache: redis incr %q: %w", key, err)
+		return 0, fmt.Errorf("cache: redis incr %q: %w: %w", key, ErrUnavailable, err)
 	}
 	return n, nil
 }
@@ -175,7 +175,7 @@ func (r *Redis) Incr(ctx context.Context, key string, window time.Duration) (int
 // Ping checks that Redis answers.
 func (r *Redis) Ping(ctx context.Context) error {
 	if err := r.client.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("cache: redis ping: %w", err)
+		return fmt.Errorf("cache: redis ping: %w: %w", ErrUnavailable, err)
 	}
 	return nil
 }

@@ -280,7 +280,7 @@ func mapErr(err error) error {
 			return fmt.Errorf("%w: %v", ErrNotFound, err)
 		}
 	}
-	return fmt.Errorf("store: %w", err)
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
 func micros(t time.Time) int64 {

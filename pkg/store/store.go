@@ -36,6 +36,10 @@ var (
 	// the change: an enrollment already used, locked or expired, or a
 	// certificate status transition that is not allowed.
 	ErrConflict = errors.New("store: conflict")
+	// ErrUnavailable is wrapped by every database error that is not one
+	// of the above: the database could not be reached, timed out, or
+	// refused the statement for a reason of its own. Callers answer 503.
+	ErrUnavailable = errors.New("store: unavailable")
 )
 
 // Person is a natural person, identified by the 14-digit PINFL.
