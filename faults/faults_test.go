@@ -45,7 +45,7 @@ func TestFaults(t *testing.T) {
 	if os.Getenv("YAGONA_TEST_FAULTS") != "1" {
 		t.Skip("fault tests: set YAGONA_TEST_FAULTS=1 with YAGONA_TEST_POSTGRES_URL and redis-server on the PATH (.ci/run does)")
 	}
-	c := newCluster(t)
+	c := newCluster(t, 3)
 	t.Run("LoginAcrossReplicas", c.loginAcrossReplicas)
 	t.Run("RevocationReachesEveryReplica", c.revocationReachesEveryReplica)
 	t.Run("KilledMidIssuance", c.killedMidIssuance)
@@ -85,7 +85,7 @@ type cluster struct {
 	runID        string
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t *testing.T, replicas int) *cluster {
 	c := &cluster{t: t, dir: t.TempDir(), redirectURI: "https://fault-rp.example/callback"}
 	c.runID = strconv.FormatInt(time.Now().UnixNano()%1_000_000, 10)
 	c.pgURL = storetest.PostgresURL(t)
@@ -102,7 +102,7 @@ func newCluster(t *testing.T) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 3 {
+	for i := range replicas {
 		r := &replica{name: fmt.Sprintf("r%d", i)}
 		hp, pp := freePort(t), freePort(t)
 		r.https, r.http = fmt.Sprintf("https://127.0.0.1:%d", hp), fmt.Sprintf("http://127.0.0.1:%d", pp)
@@ -391,7 +391,12 @@ type report struct {
 	OK            int            `json:"ok"`
 	Errors        int            `json:"errors"`
 	PerSecond     float64        `json:"per_second"`
+	P50           float64        `json:"p50_ms"`
 	P99           float64        `json:"p99_ms"`
+	XSign         float64        `json:"x_sign_rate"`
+	XVerify       float64        `json:"x_verify_rate"`
+	SignRate      float64        `json:"ecdsa_p256_sign_per_second_per_core"`
+	VerifyRate    float64        `json:"ecdsa_p256_verify_per_second_per_core"`
 	Status        map[string]int `json:"status"`
 	ErrorMessages []struct {
 		Message string `json:"message"`
@@ -402,6 +407,7 @@ type report struct {
 		OK     int    `json:"ok"`
 		Errors int    `json:"errors"`
 	} `json:"targets"`
+	cpu time.Duration // yagona-load's own CPU time, setup included
 }
 
 func (c *cluster) urls(reps []*replica) (servers, ocsps string) {
@@ -413,31 +419,55 @@ func (c *cluster) urls(reps []*replica) (servers, ocsps string) {
 	return strings.Join(s, ","), strings.Join(o, ",")
 }
 
-// runLoad runs yagona-load against reps and parses its report.
-func (c *cluster) runLoad(ctx context.Context, reps []*replica, args ...string) (report, error) {
+// runLoad runs yagona-load against reps and parses its report. phase, if
+// set, is called when the timed phase starts ("timed") and ends ("done").
+func (c *cluster) runLoad(ctx context.Context, reps []*replica, phase func(string), args ...string) (report, error) {
 	servers, ocsps := c.urls(reps)
-	args = append([]string{"-json", "-server", servers, "-ocsp", ocsps, "-ca-file", c.rootFile, "-token-file", c.tokenFile}, args...)
+	args = append([]string{"-json", "-phases", "-server", servers, "-ocsp", ocsps, "-ca-file", c.rootFile, "-token-file", c.tokenFile}, args...)
 	cmd := exec.CommandContext(ctx, c.load, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	pr, pw := io.Pipe()
+	cmd.Stderr = pw
+	scanned := make(chan struct{})
+	go func() {
+		defer close(scanned)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if name, ok := strings.CutPrefix(sc.Text(), "yagona-load: "); ok && phase != nil && (name == "timed" || name == "done") {
+				phase(name)
+				continue
+			}
+			stderr.WriteString(sc.Text() + "\n")
+		}
+	}()
+	err := cmd.Run()
+	pw.Close()
+	<-scanned
 	if err != nil {
 		return report{}, fmt.Errorf("yagona-load %v: %w\n%s", args, err, stderr.String())
 	}
 	var rep report
-	if err := json.Unmarshal(out, &rep); err != nil {
-		return report{}, fmt.Errorf("yagona-load report: %w\n%s", err, out)
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		return report{}, fmt.Errorf("yagona-load report: %w\n%s", err, stdout.Bytes())
 	}
+	rep.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	return rep, nil
 }
 
 func (c *cluster) mustLoad(reps []*replica, args ...string) report {
 	c.t.Helper()
-	rep, err := c.runLoad(context.Background(), reps, args...)
+	return c.mustLoadPhased(reps, nil, args...)
+}
+
+func (c *cluster) mustLoadPhased(reps []*replica, phase func(string), args ...string) report {
+	c.t.Helper()
+	rep, err := c.runLoad(context.Background(), reps, phase, args...)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	c.t.Logf("yagona-load %v: %d ok, %d errors, %.0f/s, p99 %.1f ms, status %v", args, rep.OK, rep.Errors, rep.PerSecond, rep.P99, rep.Status)
+	c.t.Logf("yagona-load %v: %d ok, %d errors, %.0f/s, p99 %.1f ms, status %v, raw rates %.0f sign/s %.0f verify/s",
+		args, rep.OK, rep.Errors, rep.PerSecond, rep.P99, rep.Status, rep.SignRate, rep.VerifyRate)
 	return rep
 }
 
@@ -449,7 +479,7 @@ func (c *cluster) background(reps []*replica, args ...string) (stop func() repor
 	var err error
 	go func() {
 		defer close(done)
-		rep, err = c.runLoad(context.Background(), reps, args...)
+		rep, err = c.runLoad(context.Background(), reps, nil, args...)
 	}()
 	return func() report {
 		<-done

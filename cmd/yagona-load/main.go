@@ -63,7 +63,11 @@ func main() {
 	flag.BoolVar(&o.Cross, "cross", false, "login, mixed: finish each login on the next replica")
 	flag.StringVar(&o.Mix, "mix", load.DefaultMix, "mixed: scenarios and weights")
 	flag.BoolVar(&jsonOut, "json", false, "print the report as JSON")
+	phases := flag.Bool("phases", false, `write "yagona-load: timed" and "yagona-load: done" lines to stderr around the timed phase`)
 	flag.Parse()
+	if *phases {
+		o.Phase = func(name string) { fmt.Fprintln(os.Stderr, "yagona-load: "+name) }
+	}
 	rep, err := load.Run(context.Background(), o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "yagona-load:", err)

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/yagona/yagona/pkg/load"
+	"github.com/yagona/yagona/pkg/store/storetest"
 )
 
 // The HTTP benchmarks start a real server in-process and drive it through
@@ -20,6 +22,10 @@ import (
 func benchServer(b *testing.B) (*testServer, load.Options) {
 	s := startServer(b, func(c *Config) {
 		c.Log.Level = "error"
+		// YAGONA_BENCH_PRODUCTION=1 measures on PostgreSQL and Redis.
+		if os.Getenv("YAGONA_BENCH_PRODUCTION") == "1" {
+			c.Store, c.Cache = storetest.PostgresURL(b), os.Getenv("YAGONA_TEST_REDIS_URL")
+		}
 	})
 	return s, load.Options{
 		Server: s.https, OCSPURL: s.http + "/ocsp",

@@ -97,6 +97,10 @@ type Options struct {
 	// Mix weighs the scenarios of the mixed scenario, as
 	// "login=1,introspect=5"; if empty, DefaultMix.
 	Mix string
+	// Phase, if set, is called with "timed" when the untimed setup is
+	// over and the timed phase starts, and with "done" when it ends, so a
+	// caller can sample the servers' CPU time around the timed phase.
+	Phase func(name string)
 }
 
 // Run prepares the scenario untimed, then times it.
@@ -109,7 +113,13 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	if o.Phase != nil {
+		o.Phase("timed")
+	}
 	rep := Timed(ctx, o, p)
+	if o.Phase != nil {
+		o.Phase("done")
+	}
 	if p.Close != nil {
 		p.Close()
 	}
