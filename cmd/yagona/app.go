@@ -147,7 +147,9 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	if err != nil {
 		return nil, err
 	}
-	ks := keyStore{opts: kms.Options{BaseDir: cfg.DataDir, Passphrase: pass}}
+	// One Tokens for the process: every key on a PKCS#11 token shares its
+	// login and session pool; close() closes them.
+	ks := keyStore{opts: kms.Options{BaseDir: cfg.DataDir, Passphrase: pass, Tokens: &kms.Tokens{}}}
 	a.ks = ks
 	linter, err := ca.NewLinter(cfg.CA.LintExclude)
 	if err != nil {
@@ -306,6 +308,9 @@ func (a *app) close() {
 	}
 	if a.store != nil {
 		_ = a.store.Close()
+	}
+	if err := a.ks.opts.Tokens.Close(); err != nil {
+		a.log.Warn("closing PKCS#11 tokens failed", "err", err)
 	}
 }
 
