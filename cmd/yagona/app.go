@@ -155,11 +155,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	if err != nil {
 		return nil, err
 	}
-	a.hier, err = ca.LoadHierarchy(ca.HierarchyConfig{
-		CertDir: cfg.dataPath("certs"), Keys: ks, RootKey: cfg.Keys.Root, IssuingKey: cfg.Keys.Issuing,
-		Organization: cfg.CA.Organization, RootName: cfg.CA.RootName, IssuingName: cfg.CA.IssuingName,
-		Linter: linter, Logger: log,
-	})
+	a.hier, err = ca.LoadHierarchy(hierarchyConfig(cfg, ks, linter, log))
 	if err != nil {
 		return nil, err
 	}
@@ -243,6 +239,16 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 		Roots: []*x509.Certificate{a.hier.Root}, OCSP: a.ocsp, FailuresPerMinute: cfg.CA.FailuresPerMinute,
 		Logger: log, Registerer: a.registry})
 	return a, nil
+}
+
+// hierarchyConfig says where the CA hierarchy lives, for serve and for the
+// key ceremony alike.
+func hierarchyConfig(cfg *Config, ks ca.KeyStore, linter *ca.Linter, log *slog.Logger) ca.HierarchyConfig {
+	return ca.HierarchyConfig{
+		CertDir: cfg.dataPath("certs"), Keys: ks, RootKey: cfg.Keys.Root, IssuingKey: cfg.Keys.Issuing,
+		Organization: cfg.CA.Organization, RootName: cfg.CA.RootName, IssuingName: cfg.CA.IssuingName,
+		Linter: linter, Logger: log,
+	}
 }
 
 func (a *app) setTLS(cert *x509.Certificate, key crypto.Signer) {
