@@ -1,6 +1,6 @@
-// Command yagona is Yagona's one binary: the server (serve, init, migrate),
-// the registration officer's and operator's tools (ra, cert), and the
-// citizen's tools (key new, cert enroll, cert renew).
+// Command yagona is Yagona's one binary: the server (serve, init, migrate,
+// ceremony), the registration officer's and operator's tools (ra, cert),
+// and the citizen's tools (key new, cert enroll, cert renew).
 package main
 
 import (

@@ -75,7 +75,9 @@ const (
 	maxPassphraseFileSize = 64 << 10
 )
 
-// Load reads and decrypts the key uri names.
+// Load reads and decrypts the key uri names, or finds it on its PKCS#11
+// token. A missing key file or token object yields an error wrapping
+// fs.ErrNotExist.
 func Load(uri string, opts Options) (crypto.Signer, error) {
 	u, err := ParseURI(uri)
 	if err != nil {
@@ -103,8 +105,9 @@ func Load(uri string, opts Options) (crypto.Signer, error) {
 
 // Create generates a key of type alg, writes it encrypted where uri names
 // (creating missing parent directories with mode 0700, the file with mode
-// 0600) and returns it. It never overwrites: if the file exists, the error
-// wraps fs.ErrExist.
+// 0600) and returns it; for a pkcs11 URI it generates the key pair on the
+// token. It never overwrites: if the file or a token object with the label
+// or id exists, the error wraps fs.ErrExist.
 func Create(uri string, alg Algorithm, opts Options) (crypto.Signer, error) {
 	u, err := ParseURI(uri)
 	if err != nil {
@@ -138,7 +141,9 @@ func Create(uri string, alg Algorithm, opts Options) (crypto.Signer, error) {
 	return key, nil
 }
 
-// Exists reports whether the key uri names exists. It needs no passphrase.
+// Exists reports whether the key uri names exists. A file key needs no
+// passphrase; a token key needs the PIN, since finding private objects
+// takes a login.
 func Exists(uri string, opts Options) (bool, error) {
 	u, err := ParseURI(uri)
 	if err != nil {
