@@ -96,6 +96,10 @@ func (c *ceremony) run(out io.Writer) (string, error) {
 			return "", fmt.Errorf("ceremony: certs/%s exists in %s: the hierarchy was made already: %w", k.cert, c.cfg.DataDir, fs.ErrExist)
 		}
 	}
+	if r, i := keys[0].u, keys[1].u; r.ModulePath == i.ModulePath && r.Token == i.Token && r.Serial == i.Serial &&
+		(r.Object == i.Object || string(r.KeyID()) == string(i.KeyID())) {
+		return "", errors.New("ceremony: keys.root and keys.issuing name the same key; give them different object labels")
+	}
 	tokens := &kms.Tokens{}
 	defer tokens.Close()
 	ks := keyStore{opts: kms.Options{BaseDir: c.cfg.DataDir, Tokens: tokens}}

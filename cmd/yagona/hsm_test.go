@@ -136,6 +136,13 @@ func TestCeremony(t *testing.T) {
 		t.Fatalf("ceremony on file keys: %v", err)
 	}
 
+	// One key cannot be both.
+	samePath := filepath.Join(t.TempDir(), "same.yaml")
+	write(t, filepath.Dir(samePath), "same.yaml", strings.Replace(conf, "object=issuing-ca", "object=root-ca", 1))
+	if _, err := run(samePath); err == nil || !strings.Contains(err.Error(), "same key") {
+		t.Fatalf("ceremony with one key for both: %v", err)
+	}
+
 	printed, err := run(confPath)
 	if err != nil {
 		t.Fatal(err)
