@@ -91,7 +91,7 @@ type Config struct {
 	Store         Store
 	Cache         Cache
 	Keys          KeyStore
-	KeyURIPrefix  string // key URI of a new signing key is this + kid; empty: file:keys/oidc-<kid>.key
+	KeyURI        func(kid string) string // key URI of a new signing key; nil: file:keys/oidc-<kid>.key
 	Certs         *CertChecker
 	People        People // optional
 	SubjectSecret []byte // HMAC key deriving sub; at least 32 bytes, the same on every replica

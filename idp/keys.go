@@ -140,8 +140,8 @@ func (p *Provider) createKey(ctx context.Context, activeAt time.Time) error {
 	_, _ = rand.Read(b)
 	kid := base64.RawURLEncoding.EncodeToString(b)
 	uri := "file:keys/oidc-" + kid + ".key"
-	if p.cfg.KeyURIPrefix != "" {
-		uri = p.cfg.KeyURIPrefix + kid
+	if p.cfg.KeyURI != nil {
+		uri = p.cfg.KeyURI(kid)
 	}
 	signer, err := p.cfg.Keys.Create(uri)
 	if err != nil {

@@ -153,17 +153,15 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	if err != nil {
 		return nil, err
 	}
-	ks := keyStore{opts: kms.Options{BaseDir: cfg.DataDir, Passphrase: pass}}
+	// One Tokens for the process: every key on a PKCS#11 token shares its
+	// login and session pool; close() closes them.
+	ks := keyStore{opts: kms.Options{BaseDir: cfg.DataDir, Passphrase: pass, Tokens: &kms.Tokens{}}}
 	a.ks = ks
 	linter, err := ca.NewLinter(cfg.CA.LintExclude)
 	if err != nil {
 		return nil, err
 	}
-	a.hier, err = ca.LoadHierarchy(ca.HierarchyConfig{
-		CertDir: cfg.dataPath("certs"), Keys: ks, RootKey: cfg.Keys.Root, IssuingKey: cfg.Keys.Issuing,
-		Organization: cfg.CA.Organization, RootName: cfg.CA.RootName, IssuingName: cfg.CA.IssuingName,
-		Linter: linter, Logger: log,
-	})
+	a.hier, err = ca.LoadHierarchy(hierarchyConfig(cfg, ks, linter, log))
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +255,16 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	return a, nil
 }
 
+// hierarchyConfig says where the CA hierarchy lives, for serve and for the
+// key ceremony alike.
+func hierarchyConfig(cfg *Config, ks ca.KeyStore, linter *ca.Linter, log *slog.Logger) ca.HierarchyConfig {
+	return ca.HierarchyConfig{
+		CertDir: cfg.dataPath("certs"), Keys: ks, RootKey: cfg.Keys.Root, IssuingKey: cfg.Keys.Issuing,
+		Organization: cfg.CA.Organization, RootName: cfg.CA.RootName, IssuingName: cfg.CA.IssuingName,
+		Linter: linter, Logger: log,
+	}
+}
+
 func (a *app) setTLS(cert *x509.Certificate, key crypto.Signer) {
 	a.tlsCert.Store(&tls.Certificate{Certificate: [][]byte{cert.Raw, a.hier.Issuing.Raw}, PrivateKey: key, Leaf: cert})
 }
@@ -323,6 +331,9 @@ func (a *app) close() {
 	}
 	if a.store != nil {
 		_ = a.store.Close()
+	}
+	if err := a.ks.opts.Tokens.Close(); err != nil {
+		a.log.Warn("closing PKCS#11 tokens failed", "err", err)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/configs"
+	"github.com/yagona/yagona/pkg/kms"
 )
 
 // Config is the schema of configs/*.yaml. Unknown keys are errors.
@@ -45,6 +46,10 @@ type Config struct {
 		TSA                string `yaml:"tsa"`
 		Log                string `yaml:"log"` // Ed25519 key signing the transparency log's checkpoints
 		TLS                string `yaml:"tls"`
+		// Token is where new token-signing (OIDC) keys go: a pkcs11 URI
+		// naming a token but no key; each key gets object=oidc-<kid>.
+		// Empty: encrypted files keys/oidc-<kid>.key.
+		Token string `yaml:"token"`
 	} `yaml:"keys"`
 	CA struct {
 		Organization      string        `yaml:"organization"`
@@ -204,6 +209,25 @@ func (c *Config) validate() error {
 	for name, uri := range map[string]string{"root": c.Keys.Root, "issuing": c.Keys.Issuing, "ocsp": c.Keys.OCSP, "tls": c.Keys.TLS, "tsa": c.Keys.TSA, "log": c.Keys.Log} {
 		if uri == "" {
 			bad("keys.%s: key URI is required", name)
+			continue
+		}
+		u, err := kms.ParseURI(uri)
+		switch {
+		case err != nil:
+			bad("keys.%s: %v", name, err)
+		case u.Scheme == "pkcs11" && name == "log":
+			bad("keys.log: the log key is Ed25519, which PKCS#11 tokens cannot hold here; keep it a file: key")
+		case u.Scheme == "pkcs11" && u.PKCS11.Object == "" && u.PKCS11.ID == "":
+			bad("keys.%s: pkcs11 key URI names no key; add object=LABEL", name)
+		}
+	}
+	if c.Keys.Token != "" {
+		u, err := kms.ParseURI(c.Keys.Token)
+		switch {
+		case err != nil:
+			bad("keys.token: %v", err)
+		case u.Scheme != "pkcs11" || u.PKCS11.Object != "" || u.PKCS11.ID != "":
+			bad("keys.token: want a pkcs11 URI naming a token but no object (token-signing keys get object=oidc-<kid>)")
 		}
 	}
 	if c.CA.Organization == "" || c.CA.RootName == "" || c.CA.IssuingName == "" {
@@ -318,6 +342,21 @@ func parseOID(s string) (asn1.ObjectIdentifier, error) {
 		oid[i] = int(n)
 	}
 	return oid, nil
+}
+
+// tokenKeyURI returns how token-signing keys are named: nil (files) unless
+// keys.token names a PKCS#11 token, where each key is object oidc-<kid>.
+func (c *Config) tokenKeyURI() func(kid string) string {
+	if c.Keys.Token == "" {
+		return nil
+	}
+	base, err := kms.ParseURI(c.Keys.Token)
+	if err != nil { // validate refused it already
+		return nil
+	}
+	return func(kid string) string {
+		return kms.KeyURI{Scheme: "pkcs11", PKCS11: base.PKCS11.WithObject("oidc-" + kid)}.String()
+	}
 }
 
 // dataPath resolves a path relative to the data directory.

@@ -56,6 +56,31 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
+// TestConfigKeyURIs: key URIs are parsed when the configuration is, a PIN
+// in one is not echoed, and the Ed25519 log key cannot go on a token.
+func TestConfigKeyURIs(t *testing.T) {
+	dev, _ := configs.Files.ReadFile(configs.Default)
+	bad := strings.NewReplacer(
+		"log: file:keys/log.key", "log: pkcs11:token=t;object=log?module-path=/m.so&pin-source=/p",
+		"tsa: file:keys/tsa.key", "tsa: pkcs11:token=t?module-path=/m.so&pin-source=/p",
+		"ocsp: file:keys/ocsp.key", "ocsp: pkcs11:token=t;object=o?module-path=/m.so&pin-value=9876",
+		"tls: file:keys/tls.key", "tls: file:keys/tls.key\n  token: pkcs11:token=t;object=x?module-path=/m.so&pin-source=/p",
+		"root: file:keys/root.key", "root: keys/root.key",
+	).Replace(string(dev))
+	_, err := parseConfig([]byte(bad))
+	if err == nil {
+		t.Fatal("bad key URIs accepted")
+	}
+	for _, want := range []string{"keys.log", "keys.tsa", "keys.ocsp: kms: pkcs11 key URI must not carry pin-value", "keys.token", "keys.root"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "9876") {
+		t.Errorf("error reveals the PIN: %v", err)
+	}
+}
+
 // FuzzParseConfig: the configuration parser never panics.
 func FuzzParseConfig(f *testing.F) {
 	entries, _ := configs.Files.ReadDir(".")

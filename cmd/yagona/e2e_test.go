@@ -537,7 +537,11 @@ func TestCitizenClient(t *testing.T) {
 // accepts the token against the Yagona root.
 func TestTimeStampOpenSSL(t *testing.T) {
 	needOpenSSL(t)
-	s := startServer(t, nil)
+	timeStampOpenSSL(t, startServer(t, nil))
+}
+
+// timeStampOpenSSL has openssl ts ask s for a time-stamp and verify it.
+func timeStampOpenSSL(t *testing.T, s *testServer) {
 	dir := t.TempDir()
 	write(t, dir, "doc.txt", "a decision of the ministry\n")
 	write(t, dir, "root.pem", s.rootPEM)

@@ -69,7 +69,7 @@ func (a *app) newIDP(ctx context.Context) error {
 		proxies = append(proxies, pr)
 	}
 	a.idp, err = idp.New(ctx, idp.Config{
-		Issuer: strings.TrimSuffix(cfg.PublicURL.HTTPS, "/"), Store: a.store, Cache: a.cache, Keys: oidcKeys{a.ks},
+		Issuer: strings.TrimSuffix(cfg.PublicURL.HTTPS, "/"), Store: a.store, Cache: a.cache, Keys: oidcKeys{a.ks}, KeyURI: cfg.tokenKeyURI(),
 		Certs:  &idp.CertChecker{Anchors: anchors, Policies: pols, MethodCap: cfg.IDP.MethodCap},
 		People: a.store, SubjectSecret: secret, Logger: a.log, Registerer: a.registry, Admin: a.adminAuth,
 		AgentURL: cfg.IDP.AgentURL, TLSLogin: cfg.IDP.TLSLogin, ForwardedCertHeader: cfg.IDP.ForwardedCertHeader,

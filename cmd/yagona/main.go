@@ -1,6 +1,6 @@
-// Command yagona is Yagona's one binary: the server (serve, init, migrate),
-// the registration officer's and operator's tools (ra, cert), and the
-// citizen's tools (key new, cert enroll, cert renew).
+// Command yagona is Yagona's one binary: the server (serve, init, migrate,
+// ceremony), the registration officer's and operator's tools (ra, cert),
+// and the citizen's tools (key new, cert enroll, cert renew).
 package main
 
 import (
@@ -40,7 +40,7 @@ func newRootCmd(out, errw io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "configuration file (default: the embedded configs/dev.yaml)")
 	root.PersistentFlags().StringVar(&g.dataDir, "data", "", "data directory (overrides data_dir in the configuration)")
 	root.PersistentFlags().BoolVar(&g.jsonOut, "json", false, "print results as JSON")
-	root.AddCommand(newServeCmd(g), newInitCmd(g), newMigrateCmd(g), newOperatorCmd(g), newRACmd(g), newCertCmd(g), newKeyCmd(g), newClientCmd(g), newAgentCmd(g), newLoginCmd(g), newLogCmd(g), newSignCmd(g), newCosignCmd(g), newVerifyCmd(g))
+	root.AddCommand(newServeCmd(g), newInitCmd(g), newMigrateCmd(g), newOperatorCmd(g), newRACmd(g), newCertCmd(g), newKeyCmd(g), newClientCmd(g), newAgentCmd(g), newLoginCmd(g), newLogCmd(g), newSignCmd(g), newCosignCmd(g), newVerifyCmd(g), newCeremonyCmd(g))
 	return root
 }
 

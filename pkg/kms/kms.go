@@ -1,21 +1,38 @@
 // Package kms holds Yagona's private keys behind crypto.Signer, addressed by
 // key URIs so that configuration names a key without caring where it lives.
 //
-// Today keys live in files: file:<path>, optionally naming where the
-// passphrase comes from (?passphrase-env=VAR or ?passphrase-file=PATH); see
-// KeyURI. Key files hold one PEM "ENCRYPTED PRIVATE KEY" block (RFC 7468):
-// a PKCS#8 private key (RFC 5958) encrypted with PBES2 (RFC 8018) using
+// Keys live in encrypted files or on PKCS#11 tokens (hardware security
+// modules; SoftHSM2 in tests).
+//
+// File keys: file:<path>, optionally naming where the passphrase comes
+// from (?passphrase-env=VAR or ?passphrase-file=PATH); see KeyURI. Key
+// files hold one PEM "ENCRYPTED PRIVATE KEY" block (RFC 7468): a PKCS#8
+// private key (RFC 5958) encrypted with PBES2 (RFC 8018) using
 // PBKDF2-HMAC-SHA256 and AES-256-CBC, the format OpenSSL reads and writes
 // ("openssl pkey -in ca.key", "openssl genpkey ... -aes-256-cbc"). Files are
 // written with mode 0600 in directories created with mode 0700, and are
 // never overwritten. Unencrypted key files are refused.
 //
-// Hardware keys will be addressed by PKCS#11 URIs (RFC 7512), e.g.
-// pkcs11:token=yagona;object=issuing-ca?module-path=...&pin-source=...;
-// until the HSM work lands they are rejected with an error wrapping
-// ErrUnsupported.
+// Token keys: PKCS#11 URIs (RFC 7512), through go.step.sm/crypto/kms/pkcs11
+// and crypto11:
 //
-// Passphrases never appear in errors, and this package does not log.
+//	pkcs11:token=LABEL;object=LABEL?module-path=MODULE&pin-source=file:PATH
+//	pkcs11:serial=SERIAL;id=%01%02;object=LABEL?module-path=MODULE&pin-source=env:VAR
+//
+// Path attributes (';'-separated): token (label) or serial, exactly one;
+// object (CKA_LABEL) and id (CKA_ID, percent-encoded bytes), at least one;
+// type=private allowed. Query attributes ('&'-separated): module-path and
+// pin-source, both required; pin-source is file:PATH (or a bare PATH,
+// relative to Options.BaseDir) or env:VAR. pin-value is refused. Create
+// makes non-extractable ECDSA P-256/P-384 and RSA key pairs and needs an
+// object label; without an id it sets CKA_ID from the label (see
+// PKCS11URI.KeyID). Ed25519 is not available on tokens (crypto11 has no
+// EdDSA): Create fails with ErrUnsupported. PKCS#11 needs cgo: a binary
+// built without it rejects pkcs11 URIs with ErrUnsupported. Tokens stay
+// open in Options.Tokens, one login and session pool per (module, token).
+//
+// Passphrases and PINs never appear in errors, and this package does not
+// log.
 package kms
 
 import (
@@ -48,6 +65,9 @@ type Options struct {
 	// Passphrase is used when the URI names no passphrase source. The
 	// package never modifies it.
 	Passphrase []byte
+	// Tokens keeps the PKCS#11 tokens pkcs11 URIs name open; nil refuses
+	// pkcs11 URIs. The caller closes it.
+	Tokens *Tokens
 }
 
 const (
@@ -55,11 +75,16 @@ const (
 	maxPassphraseFileSize = 64 << 10
 )
 
-// Load reads and decrypts the key uri names.
+// Load reads and decrypts the key uri names, or finds it on its PKCS#11
+// token. A missing key file or token object yields an error wrapping
+// fs.ErrNotExist.
 func Load(uri string, opts Options) (crypto.Signer, error) {
 	u, err := ParseURI(uri)
 	if err != nil {
 		return nil, err
+	}
+	if u.Scheme == "pkcs11" {
+		return loadPKCS11(u.PKCS11, opts)
 	}
 	path := opts.resolve(u.Path)
 	pass, release, err := u.passphrase(opts)
@@ -80,12 +105,16 @@ func Load(uri string, opts Options) (crypto.Signer, error) {
 
 // Create generates a key of type alg, writes it encrypted where uri names
 // (creating missing parent directories with mode 0700, the file with mode
-// 0600) and returns it. It never overwrites: if the file exists, the error
-// wraps fs.ErrExist.
+// 0600) and returns it; for a pkcs11 URI it generates the key pair on the
+// token. It never overwrites: if the file or a token object with the label
+// or id exists, the error wraps fs.ErrExist.
 func Create(uri string, alg Algorithm, opts Options) (crypto.Signer, error) {
 	u, err := ParseURI(uri)
 	if err != nil {
 		return nil, err
+	}
+	if u.Scheme == "pkcs11" {
+		return createPKCS11(u.PKCS11, alg, opts)
 	}
 	path := opts.resolve(u.Path)
 	pass, release, err := u.passphrase(opts)
@@ -112,11 +141,16 @@ func Create(uri string, alg Algorithm, opts Options) (crypto.Signer, error) {
 	return key, nil
 }
 
-// Exists reports whether the key uri names exists. It needs no passphrase.
+// Exists reports whether the key uri names exists. A file key needs no
+// passphrase; a token key needs the PIN, since finding private objects
+// takes a login.
 func Exists(uri string, opts Options) (bool, error) {
 	u, err := ParseURI(uri)
 	if err != nil {
 		return false, err
+	}
+	if u.Scheme == "pkcs11" {
+		return existsPKCS11(u.PKCS11, opts)
 	}
 	path := opts.resolve(u.Path)
 	fi, err := os.Stat(path)

@@ -621,23 +621,6 @@ func TestExists(t *testing.T) {
 	}
 }
 
-func TestPKCS11Unsupported(t *testing.T) {
-	t.Parallel()
-	uri := "pkcs11:token=yagona;object=issuing-ca?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin"
-	opts := Options{Passphrase: testPass}
-	_, errParse := ParseURI(uri)
-	_, errLoad := Load(uri, opts)
-	_, errCreate := Create(uri, ECDSAP256, opts)
-	_, errExists := Exists(uri, opts)
-	for name, err := range map[string]error{"ParseURI": errParse, "Load": errLoad, "Create": errCreate, "Exists": errExists} {
-		if !errors.Is(err, ErrUnsupported) {
-			t.Errorf("%s = %v, want ErrUnsupported", name, err)
-		} else if !strings.Contains(err.Error(), "HSM") {
-			t.Errorf("%s error %q does not say PKCS#11 comes with the HSM work", name, err)
-		}
-	}
-}
-
 func TestGenerateKeyAndAlgorithmOf(t *testing.T) {
 	t.Parallel()
 	if _, err := GenerateKey("dsa-1024"); err == nil {

@@ -23,12 +23,11 @@ const (
 // Options.BaseDir (or the working directory) when the key is used. At most
 // one passphrase source may be named; with none, Options.Passphrase is used.
 //
-// PKCS#11 URIs (RFC 7512, e.g.
-// pkcs11:token=yagona;object=issuing-ca?module-path=...&pin-source=...) are
-// recognised but rejected with ErrUnsupported until the HSM work lands;
-// they will get fields of their own then.
+// PKCS#11 URIs (RFC 7512) name a key on a hardware token; their fields
+// are in PKCS11 (see PKCS11URI for the grammar), and the file fields are
+// empty.
 type KeyURI struct {
-	// Scheme is "file".
+	// Scheme is "file" or "pkcs11".
 	Scheme string
 	// Path is the key file's path, decoded, as written (not yet resolved
 	// against a base directory).
@@ -38,6 +37,8 @@ type KeyURI struct {
 	// PassphraseFile is the path of a file holding the passphrase (one
 	// trailing newline is ignored); relative paths resolve like Path.
 	PassphraseFile string
+	// PKCS11 is the token and key a pkcs11 URI names.
+	PKCS11 PKCS11URI
 }
 
 // ParseURI parses and validates a key URI. Errors never quote query values,
@@ -45,13 +46,17 @@ type KeyURI struct {
 func ParseURI(s string) (KeyURI, error) {
 	scheme, rest, ok := strings.Cut(s, ":")
 	if !ok || !validScheme(scheme) {
-		return KeyURI{}, errors.New("kms: key URI has no scheme; write file:<path>")
+		return KeyURI{}, errors.New("kms: key URI has no scheme; write file:<path> or pkcs11:<attributes>")
 	}
 	scheme = strings.ToLower(scheme)
 	switch scheme {
 	case "file":
 	case "pkcs11":
-		return KeyURI{}, fmt.Errorf("kms: pkcs11 key URI: %w: PKCS#11 keys arrive with the HSM work", ErrUnsupported)
+		p, err := parsePKCS11(rest)
+		if err != nil {
+			return KeyURI{}, err
+		}
+		return KeyURI{Scheme: scheme, PKCS11: p}, nil
 	default:
 		return KeyURI{}, fmt.Errorf("kms: key URI scheme %q: %w", scheme, ErrUnsupported)
 	}
@@ -127,6 +132,9 @@ func (u *KeyURI) parseQuery(rawQuery string) error {
 // String returns the URI in canonical form: ParseURI(u.String()) == u for
 // every u that ParseURI returned. Absolute paths are written file:///path.
 func (u KeyURI) String() string {
+	if u.Scheme == "pkcs11" {
+		return u.PKCS11.String()
+	}
 	var b strings.Builder
 	b.WriteString(u.Scheme)
 	b.WriteByte(':')

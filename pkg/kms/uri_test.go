@@ -45,6 +45,54 @@ func TestParseURI(t *testing.T) {
 	}
 }
 
+func TestParsePKCS11URI(t *testing.T) {
+	t.Parallel()
+	const mod = "?module-path=/usr/lib/softhsm/libsofthsm2.so"
+	p := func(u PKCS11URI) KeyURI {
+		u.ModulePath = "/usr/lib/softhsm/libsofthsm2.so"
+		return KeyURI{Scheme: "pkcs11", PKCS11: u}
+	}
+	tests := []struct {
+		in   string
+		want KeyURI
+	}{
+		{"pkcs11:token=yagona;object=issuing-ca" + mod + "&pin-source=file:/run/pin",
+			p(PKCS11URI{Token: "yagona", Object: "issuing-ca", PINFile: "/run/pin"})},
+		{"PKCS11:token=yagona;object=issuing-ca" + mod + "&pin-source=file:///run/pin",
+			p(PKCS11URI{Token: "yagona", Object: "issuing-ca", PINFile: "/run/pin"})},
+		{"pkcs11:token=yagona;object=ca" + mod + "&pin-source=secrets/pin",
+			p(PKCS11URI{Token: "yagona", Object: "ca", PINFile: "secrets/pin"})},
+		{"pkcs11:serial=8f1a;id=%01%FF;type=private" + mod + "&pin-source=env:HSM_PIN",
+			p(PKCS11URI{Serial: "8f1a", ID: "\x01\xff", PINEnv: "HSM_PIN"})},
+		{"pkcs11:token=My%20Token;object=a+b%3Bc" + mod + "&pin-source=file:/p",
+			p(PKCS11URI{Token: "My Token", Object: "a+b;c", PINFile: "/p"})},
+		{"pkcs11:token=t" + mod + "&pin-source=/p",
+			p(PKCS11URI{Token: "t", PINFile: "/p"})},
+	}
+	for _, tc := range tests {
+		got, err := ParseURI(tc.in)
+		if err != nil {
+			t.Errorf("ParseURI(%q): %v", tc.in, err)
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("ParseURI(%q) = %+v, want %+v", tc.in, got, tc.want)
+		}
+		again, err := ParseURI(got.String())
+		if err != nil || again != got {
+			t.Errorf("ParseURI(%q.String() = %q) = %+v, %v; want %+v", tc.in, got.String(), again, err, got)
+		}
+	}
+	u, _ := ParseURI("pkcs11:token=t;object=ca" + mod + "&pin-source=/p")
+	if id := u.PKCS11.KeyID(); len(id) != 8 {
+		t.Errorf("derived KeyID = %x, want 8 bytes", id)
+	}
+	w := u.PKCS11.WithObject("oidc-abc")
+	if w.Object != "oidc-abc" || w.ID != "" || w.Token != "t" || w.PINFile != "/p" {
+		t.Errorf("WithObject = %+v", w)
+	}
+}
+
 func TestParseURIString(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
@@ -97,7 +145,24 @@ func TestParseURIErrors(t *testing.T) {
 		{"file:ca.key?pin-value=" + secret, "unknown parameter", false},
 		{"file:ca.key?a=" + secret + ";b", "malformed", false},
 		{"file:ca.key?a=%zz" + secret, "malformed", false},
-		{"pkcs11:token=yagona;object=ca?pin-value=" + secret, "HSM", true},
+		{"pkcs11:token=yagona;object=ca?module-path=/m.so&pin-value=" + secret, "pin-value", false},
+		{"pkcs11:token=yagona;pin-value=" + secret + "?module-path=/m.so", "query", false},
+		{"pkcs11:object=ca?module-path=/m.so&pin-source=/p", "no token", false},
+		{"pkcs11:token=a;serial=b;object=ca?module-path=/m.so&pin-source=/p", "token twice", false},
+		{"pkcs11:token=a;object=ca?pin-source=/p", "no module", false},
+		{"pkcs11:token=a;object=ca?module-path=/m.so", "no PIN", false},
+		{"pkcs11:token=a;object=ca;object=b?module-path=/m.so&pin-source=/p", "more than once", false},
+		{"pkcs11:token=a;object=ca%zz?module-path=/m.so&pin-source=/p", "percent-escape", false},
+		{"pkcs11:token=a;object=c%00a?module-path=/m.so&pin-source=/p", "NUL", false},
+		{"pkcs11:token=a;type=public?module-path=/m.so&pin-source=/p", "private", false},
+		{"pkcs11:token=a;object=" + secret + ";x-secret=" + secret + "?module-path=/m.so&pin-source=/p", "unknown path attribute", false},
+		{"pkcs11:token=a?module-path=/m.so&pin-source=/p&x=" + secret, "unknown query attribute", false},
+		{"pkcs11:token=a?module-path=/m.so&pin-source=env:1X", "environment variable", false},
+		{"pkcs11:token=a?module-path=/m.so&pin-source=https://x/" + secret, "https", true},
+		{"pkcs11:token=a?module-path=/m.so&pin-source=file://host/p", "host", false},
+		{"pkcs11:token=a?module-path=/m.so&pin-source=file:", "empty path", false},
+		{"pkcs11:token=a;" + secret + "?module-path=/m.so&pin-source=/p", "name=value", false},
+		{"pkcs11:token=a#x?module-path=/m.so&pin-source=/p", "fragment", false},
 		{"awskms:key/1234", "awskms", true},
 		{"https://kms.example/keys/1", "https", true},
 	}
@@ -151,6 +216,7 @@ func FuzzParseURI(f *testing.F) {
 		"file:/k?passphrase-file=/run/secrets/ca",
 		"file://localhost/a%20b",
 		"pkcs11:token=yagona;object=issuing-ca?module-path=/usr/lib/p11.so&pin-source=file:/run/pin",
+		"pkcs11:serial=1;id=%00%01?module-path=m&pin-source=env:PIN",
 	} {
 		f.Add(s)
 	}
@@ -162,7 +228,12 @@ func FuzzParseURI(f *testing.F) {
 			}
 			return
 		}
-		if u.Scheme != "file" || u.Path == "" || (u.PassphraseEnv != "" && u.PassphraseFile != "") {
+		if u.Scheme == "pkcs11" {
+			p := u.PKCS11
+			if u.Path != "" || p.ModulePath == "" || (p.Token == "") == (p.Serial == "") || (p.PINFile == "") == (p.PINEnv == "") {
+				t.Fatalf("ParseURI(%q) = %+v, which violates its invariants", s, u)
+			}
+		} else if u.Scheme != "file" || u.Path == "" || (u.PassphraseEnv != "" && u.PassphraseFile != "") || u.PKCS11 != (PKCS11URI{}) {
 			t.Fatalf("ParseURI(%q) = %+v, which violates its invariants", s, u)
 		}
 		again, err := ParseURI(u.String())

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/yagona/yagona/ca"
+	"github.com/yagona/yagona/pkg/kms"
+)
+
+// newCeremonyCmd is the key ceremony: the root and issuing CA keys are
+// made on the PKCS#11 token, in front of witnesses, and certified through
+// the same code `serve` uses on a first start (ca.LoadHierarchy).
+func newCeremonyCmd(g *globals) *cobra.Command {
+	var operatorName string
+	cmd := &cobra.Command{
+		Use:   "ceremony",
+		Short: "Create the root and issuing CA keys on the PKCS#11 token, certify them and print a transcript for witnesses",
+		Long: `ceremony creates the root CA key (ECDSA P-384) and the issuing CA key
+(ECDSA P-256) on the PKCS#11 token(s) that keys.root and keys.issuing name,
+self-signs the root, certifies the issuing CA, and writes certs/root.pem and
+certs/issuing.pem in the data directory, where "yagona serve" reads them.
+It refuses to run when either key or certificate exists. The transcript goes
+to standard output and to ceremony/ in the data directory. See docs/hsm.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.config()
+			if err != nil {
+				return err
+			}
+			c := ceremony{cfg: cfg, operator: operatorName, configPath: g.configPath, now: time.Now}
+			path, err := c.run(g.out)
+			if path != "" {
+				fprintf(g.errw, "transcript written to %s\n", path)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&operatorName, "operator", "", "full name of the operator running the ceremony (required)")
+	_ = cmd.MarkFlagRequired("operator")
+	return cmd
+}
+
+// ceremony is one run of `yagona ceremony`.
+type ceremony struct {
+	cfg        *Config
+	operator   string
+	configPath string
+	now        func() time.Time
+	lines      []string
+	out        io.Writer
+}
+
+// say adds a line to the transcript and prints it.
+func (c *ceremony) say(format string, args ...any) {
+	l := fmt.Sprintf(format, args...)
+	c.lines = append(c.lines, l)
+	fprintf(c.out, "%s\n", l)
+}
+
+// ceremonyKey is one of the two keys the ceremony makes.
+type ceremonyKey struct {
+	name, uri, cert string
+	u               kms.PKCS11URI
+}
+
+// run performs the ceremony and returns the transcript's path (empty if it
+// refused before starting).
+func (c *ceremony) run(out io.Writer) (string, error) {
+	c.out = out
+	if strings.TrimSpace(c.operator) == "" {
+		return "", errors.New("ceremony: --operator must name the operator")
+	}
+	keys := []ceremonyKey{{name: "Root CA", uri: c.cfg.Keys.Root, cert: "root.pem"}, {name: "Issuing CA", uri: c.cfg.Keys.Issuing, cert: "issuing.pem"}}
+	for i, k := range keys {
+		u, err := kms.ParseURI(k.uri)
+		if err != nil {
+			return "", fmt.Errorf("ceremony: %s key: %w", k.name, err)
+		}
+		if u.Scheme != "pkcs11" || u.PKCS11.Object == "" {
+			return "", fmt.Errorf("ceremony: the %s key must be on a PKCS#11 token (keys.root and keys.issuing: pkcs11:...;object=LABEL?...)", k.name)
+		}
+		keys[i].u = u.PKCS11
+		if _, err := os.Stat(c.cfg.dataPath(filepath.Join("certs", k.cert))); err == nil {
+			return "", fmt.Errorf("ceremony: certs/%s exists in %s: the hierarchy was made already: %w", k.cert, c.cfg.DataDir, fs.ErrExist)
+		}
+	}
+	if r, i := keys[0].u, keys[1].u; r.ModulePath == i.ModulePath && r.Token == i.Token && r.Serial == i.Serial &&
+		(r.Object == i.Object || string(r.KeyID()) == string(i.KeyID())) {
+		return "", errors.New("ceremony: keys.root and keys.issuing name the same key; give them different object labels")
+	}
+	tokens := &kms.Tokens{}
+	defer tokens.Close()
+	ks := keyStore{opts: kms.Options{BaseDir: c.cfg.DataDir, Tokens: tokens}}
+	infos := make([]kms.TokenInfo, len(keys))
+	for i, k := range keys {
+		ok, err := ks.Exists(k.uri)
+		if err != nil {
+			return "", fmt.Errorf("ceremony: %s key: %w", k.name, err)
+		}
+		if ok {
+			return "", fmt.Errorf("ceremony: the %s key (object %q) exists on the token; a ceremony never reuses a key: %w", k.name, k.u.Object, fs.ErrExist)
+		}
+		if infos[i], err = tokens.Info(k.uri, ks.opts); err != nil {
+			return "", err
+		}
+	}
+	start := c.now().UTC()
+	c.header(start)
+	h, err := c.makeHierarchy(ks)
+	if err != nil {
+		c.say("")
+		c.say("FAILED:       %v", err)
+		path, werr := c.write(start)
+		return path, errors.Join(err, werr)
+	}
+	for i, k := range keys {
+		cert := h.Root
+		if i == 1 {
+			cert = h.Issuing
+		}
+		c.key(k, infos[i], cert)
+	}
+	c.say("Check:        issuing CA certificate verifies under the root CA certificate")
+	c.footer()
+	return c.write(start)
+}
+
+func (c *ceremony) header(start time.Time) {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "(unknown: " + err.Error() + ")"
+	}
+	c.say("YAGONA KEY CEREMONY TRANSCRIPT")
+	c.say("")
+	c.say("Time (UTC):   %s", start.Format(time.RFC3339))
+	c.say("Operator:     %s", c.operator)
+	c.say("Host:         %s", host)
+	c.say("Config:       %s", orString(c.configPath, "(embedded default)"))
+	c.say("Data dir:     %s", c.cfg.DataDir)
+	c.say("Organization: %s", c.cfg.CA.Organization)
+}
+
+// makeHierarchy creates both keys and certificates through the code path
+// serve takes on a first start.
+func (c *ceremony) makeHierarchy(ks keyStore) (*ca.Hierarchy, error) {
+	linter, err := ca.NewLinter(c.cfg.CA.LintExclude)
+	if err != nil {
+		return nil, err
+	}
+	h, err := ca.LoadHierarchy(hierarchyConfig(c.cfg, ks, linter, slog.New(slog.DiscardHandler)))
+	if err != nil {
+		return nil, err
+	}
+	if !h.Created {
+		return nil, errors.New("ceremony: the hierarchy already existed")
+	}
+	if err := h.Issuing.CheckSignatureFrom(h.Root); err != nil {
+		return nil, fmt.Errorf("ceremony: issuing CA certificate: %w", err)
+	}
+	return h, nil
+}
+
+func (c *ceremony) key(k ceremonyKey, info kms.TokenInfo, cert *x509.Certificate) {
+	alg, _ := kms.AlgorithmOf(cert.PublicKey)
+	spki := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	fp := sha256.Sum256(cert.Raw)
+	c.say("")
+	c.say("%s key", k.name)
+	c.say("  Module:         %s", info.Module)
+	c.say("  Token label:    %s", info.Label)
+	c.say("  Token serial:   %s", info.Serial)
+	c.say("  Token model:    %s, %s", info.Model, info.Manufacturer)
+	c.say("  Object label:   %s", k.u.Object)
+	c.say("  Object ID:      %x", k.u.KeyID())
+	c.say("  Algorithm:      %s", alg)
+	c.say("  Public key SHA-256 (SubjectPublicKeyInfo): %s", colonHex(spki[:]))
+	c.say("%s certificate (certs/%s)", k.name, k.cert)
+	c.say("  Subject:        %s", cert.Subject)
+	c.say("  Issuer:         %s", cert.Issuer)
+	c.say("  Serial:         %x", cert.SerialNumber)
+	c.say("  Not before:     %s", cert.NotBefore.UTC().Format(time.RFC3339))
+	c.say("  Not after:      %s", cert.NotAfter.UTC().Format(time.RFC3339))
+	c.say("  SHA-256:        %s", colonHex(fp[:]))
+}
+
+func (c *ceremony) footer() {
+	c.say("")
+	c.say("Finished (UTC): %s", c.now().UTC().Format(time.RFC3339))
+	sum := sha256.Sum256([]byte(strings.Join(c.lines, "\n") + "\n"))
+	c.say("Transcript SHA-256 (every line above): %x", sum)
+	c.say("")
+	c.say("Witnessed by (name, signature, date): ________________________________________")
+}
+
+// write stores the transcript under ceremony/ in the data directory,
+// never over an earlier one.
+func (c *ceremony) write(start time.Time) (string, error) {
+	dir := c.cfg.dataPath("ceremony")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("ceremony: transcript: %w", err)
+	}
+	path := filepath.Join(dir, "transcript-"+start.Format("20060102T150405Z")+".txt")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return "", fmt.Errorf("ceremony: transcript: %w", err)
+	}
+	if _, err := io.WriteString(f, strings.Join(c.lines, "\n")+"\n"); err != nil {
+		f.Close()
+		return "", fmt.Errorf("ceremony: transcript: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("ceremony: transcript: %w", err)
+	}
+	return path, nil
+}
+
+// colonHex writes b as OpenSSL prints fingerprints: AB:CD:...
+func colonHex(b []byte) string {
+	parts := make([]string, len(b))
+	for i, x := range b {
+		parts[i] = fmt.Sprintf("%02X", x)
+	}
+	return strings.Join(parts, ":")
+}
