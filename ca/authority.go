@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/yagona/yagona/pkg/store"
 )
 
@@ -59,6 +61,7 @@ type Config struct {
 	CRLValidity   time.Duration // nextUpdate - thisUpdate; default 24h
 	Now           func() time.Time
 	Logger        *slog.Logger
+	Registerer    prometheus.Registerer // nil: metrics are kept but not exported
 	// OnStatusChange is called after a status change is committed, before
 	// the CRL is reissued (the OCSP responder drops its cached answer).
 	OnStatusChange func(ctx context.Context, serial *big.Int)
@@ -75,6 +78,7 @@ type Authority struct {
 	inter    *x509.CertPool
 	crlMu    sync.Mutex
 	crlDirty atomic.Bool // a status change whose CRL reissue failed
+	m        *metrics
 }
 
 // New checks cfg and returns an Authority.
@@ -112,8 +116,12 @@ func New(cfg Config, st Store, attempts Counter) (*Authority, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("ca: metrics: %w", err)
+	}
 	a := &Authority{cfg: cfg, st: st, attempts: attempts, now: cfg.Now, log: cfg.Logger,
-		roots: x509.NewCertPool(), inter: x509.NewCertPool()}
+		roots: x509.NewCertPool(), inter: x509.NewCertPool(), m: m}
 	for _, r := range cfg.Roots {
 		a.roots.AddCert(r)
 	}

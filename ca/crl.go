@@ -49,6 +49,8 @@ func (a *Authority) IssueCRL(ctx context.Context) (store.CRL, error) {
 	}
 	if err := a.st.SaveCRL(ctx, c); err != nil && !errors.Is(err, store.ErrConflict) {
 		return store.CRL{}, storeErr(err, "crl")
+	} else if err == nil {
+		a.m.crl(c)
 	}
 	a.log.InfoContext(ctx, "crl issued", "issuer", iss.Name, "number", num, "entries", len(entries))
 	return c, nil
@@ -63,6 +65,7 @@ func (a *Authority) CRL(ctx context.Context) (store.CRL, error) {
 	if err != nil {
 		return c, storeErr(err, "crl")
 	}
+	a.m.crl(c)
 	return c, nil
 }
 
@@ -88,6 +91,9 @@ func (a *Authority) RefreshCRL(ctx context.Context) { a.refreshCRL(ctx) }
 
 func (a *Authority) refreshCRL(ctx context.Context) {
 	c, err := a.st.LatestCRL(ctx, a.cfg.Issuer.Name)
+	if err == nil {
+		a.m.crl(c)
+	}
 	if err == nil && !a.crlDirty.Load() && a.now().Before(c.ThisUpdate.Add(c.NextUpdate.Sub(c.ThisUpdate)/2)) {
 		return
 	}
