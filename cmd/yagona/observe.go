@@ -37,6 +37,9 @@ func (a *app) newObserver() (*observer, error) {
 			Help:    "Time a readiness check of a component took (a store or cache round trip, an issuing-key signature).",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"component"}),
 	}
+	for _, c := range readyComponents {
+		o.failures.WithLabelValues(c) // export zeros: alerts see the series before the first failure
+	}
 	for _, c := range []prometheus.Collector{o.ready, o.failures, o.latency} {
 		if err := a.registry.Register(c); err != nil {
 			return nil, err
@@ -60,6 +63,10 @@ func outsideMuxRoute(r *http.Request) string {
 	}
 	return ""
 }
+
+// readyComponents are what readiness checks, the values of
+// yagona_ready{component}.
+var readyComponents = []string{"store", "cache", "issuing_key"}
 
 // checkReady runs the readiness checks and records them in the metrics;
 // it returns the names of the components that failed.
