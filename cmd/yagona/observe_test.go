@@ -333,3 +333,20 @@ func markdownAnchors(md string) map[string]bool {
 	}
 	return out
 }
+
+// TestMetricRef: the names the drift check looks for are found in PromQL
+// and nothing else is taken for one.
+func TestMetricRef(t *testing.T) {
+	for expr, want := range map[string][]string{
+		`histogram_quantile(0.99, sum by (le, route) (rate(yagona_http_request_duration_seconds_bucket{job=~"$job"}[5m])))`: {"yagona_http_request_duration_seconds_bucket"},
+		`sum by (exported_job) (yagona_job_leader{job="yagona"}) != 1`:                                                      {"yagona_job_leader"},
+		`process_open_fds / process_max_fds`:                                                                                {"process_open_fds", "process_max_fds"},
+		`rate(go_gc_duration_seconds_sum[5m]) and on() up{job="yagona"}`:                                                    {"go_gc_duration_seconds_sum"},
+		`max by (issuer) (yagona_crl_next_update_timestamp_seconds) - time() < 6 * 3600`:                                    {"yagona_crl_next_update_timestamp_seconds"},
+		`sum(rate(x_yagona_other[5m]))`:                                                                                     nil,
+	} {
+		if got := metricRef.FindAllString(expr, -1); !slices.Equal(got, want) {
+			t.Errorf("%s: found %q, want %q", expr, got, want)
+		}
+	}
+}
