@@ -19,6 +19,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/yagona/yagona/pkg/store"
 )
 
@@ -65,6 +67,7 @@ type Config struct {
 	CRLShardWidth time.Duration
 	Now           func() time.Time
 	Logger        *slog.Logger
+	Registerer    prometheus.Registerer // nil: metrics are kept but not exported
 	// OnStatusChange is called after a status change is committed, before
 	// the CRL is reissued (the OCSP responder drops its cached answer).
 	OnStatusChange func(ctx context.Context, serial *big.Int)
@@ -81,6 +84,7 @@ type Authority struct {
 	inter    *x509.CertPool
 	crlMu    sync.Mutex
 	crlDirty sync.Map // int64 shard -> struct{}: a status change whose CRL reissue failed
+	m        *metrics
 }
 
 // New checks cfg and returns an Authority.
@@ -118,8 +122,12 @@ func New(cfg Config, st Store, attempts Counter) (*Authority, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("ca: metrics: %w", err)
+	}
 	a := &Authority{cfg: cfg, st: st, attempts: attempts, now: cfg.Now, log: cfg.Logger,
-		roots: x509.NewCertPool(), inter: x509.NewCertPool()}
+		roots: x509.NewCertPool(), inter: x509.NewCertPool(), m: m}
 	for _, r := range cfg.Roots {
 		a.roots.AddCert(r)
 	}

@@ -217,6 +217,25 @@ func (a *Authority) RefreshCRL(ctx context.Context) {
 			a.log.ErrorContext(ctx, "periodic crl issuance failed", "shard", shard, "err", err)
 		}
 	}
+	a.recordStalestCRL(ctx)
+}
+
+// recordStalestCRL sets the CRL metrics from the live shard whose CRL is
+// closest to its nextUpdate: the one an alert must watch.
+func (a *Authority) recordStalestCRL(ctx context.Context) {
+	list, err := a.st.ListCRLs(ctx, a.cfg.Issuer.Name)
+	if err != nil {
+		return
+	}
+	var stalest *store.CRL
+	for i, c := range list {
+		if a.shardLive(c.Shard) && (stalest == nil || c.NextUpdate.Before(stalest.NextUpdate)) {
+			stalest = &list[i]
+		}
+	}
+	if stalest != nil {
+		a.m.crl(*stalest)
+	}
 }
 
 // SweepStatusChanges catches up on the status changes committed at or

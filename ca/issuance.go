@@ -25,7 +25,9 @@ func (a *Authority) Enroll(ctx context.Context, csrPEM []byte, codeText string) 
 	if !ok {
 		return nil, newErr(KindUnauthorized, "invalid_code", "enrollment code is not valid", nil)
 	}
+	start := time.Now()
 	csr, err := ParseCSR(csrPEM)
+	a.m.since(StageCSRCheck, start)
 	if err != nil {
 		return nil, err
 	}
@@ -128,12 +130,16 @@ func (a *Authority) issue(ctx context.Context, prof Profile, subj []byte, csr *x
 			return nil, internal("template", err)
 		}
 		rec.CRLShard = shard
+		start := time.Now()
 		prep, err := iss.Prepare(tmpl, csr.PublicKey)
+		a.m.since(StageLint, start)
 		if err != nil {
 			a.log.ErrorContext(ctx, "issuance refused by lint", "profile", prof.Name, "err", err)
 			return nil, newErr(KindInternal, "lint_failed", "the certificate failed pre-issuance checks; the operator has been told", err)
 		}
+		start = time.Now()
 		cert, err := iss.Issue(prep)
+		a.m.since(StageSign, start)
 		if err != nil {
 			return nil, internal("sign", err)
 		}
@@ -144,7 +150,9 @@ func (a *Authority) issue(ctx context.Context, prof Profile, subj []byte, csr *x
 		rec.Status = store.StatusGood
 		rec.CreatedAt = now
 		ev.Subject = rec.Serial
+		start = time.Now()
 		err = a.st.IssueCertificate(ctx, rec, enrollmentID, now, ev)
+		a.m.since(StageStore, start)
 		switch {
 		case err == nil:
 			a.logAudit(ctx, ev)

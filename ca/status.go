@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"math/big"
+	"time"
 
 	"github.com/yagona/yagona/ca/responder"
 	"github.com/yagona/yagona/pkg/store"
@@ -234,7 +235,9 @@ func (a *Authority) AuthenticateHolder(ctx context.Context, chain []*x509.Certif
 // holder authenticated by AuthenticateHolder. The new key must differ from
 // the current one.
 func (a *Authority) Renew(ctx context.Context, holder *x509.Certificate, rec store.Certificate, csrPEM []byte) (*Issued, error) {
+	start := time.Now()
 	csr, err := ParseCSR(csrPEM)
+	a.m.since(StageCSRCheck, start)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,9 @@
 // Package configs embeds Yagona's configuration files: dev.yaml is the
 // default `yagona serve` runs on, production.yaml the example for
 // PostgreSQL and Redis, validation-policy.yaml the default signature
-// validation policy.
+// validation policy, prometheus-alerts.yaml the alerting rules. The
+// Grafana dashboard, the systemd unit and the nginx configuration live
+// beside them for operators (docs/deployment.md); they are not embedded.
 package configs
 
 import "embed"

@@ -623,7 +623,7 @@ func (c *cluster) killedMidIssuance(t *testing.T) {
 }
 
 // metricsLine returns the value of a metric line such as
-// `yagona_job_leader{job="crl"}` on the replica's /metrics, or "".
+// `yagona_job_leader{lease="crl"}` on the replica's /metrics, or "".
 func (c *cluster) metric(r *replica, series string) string {
 	cl := http.Client{Timeout: 3 * time.Second}
 	resp, err := cl.Get(r.http + "/metrics")
@@ -641,11 +641,11 @@ func (c *cluster) metric(r *replica, series string) string {
 	return ""
 }
 
-// leaders lists the replicas whose yagona_job_leader{job} is 1.
+// leaders lists the replicas whose yagona_job_leader{lease} is 1.
 func (c *cluster) leaders(job string, reps []*replica) []*replica {
 	var out []*replica
 	for _, r := range reps {
-		if c.metric(r, `yagona_job_leader{job="`+job+`"}`) == "1" {
+		if c.metric(r, `yagona_job_leader{lease="`+job+`"}`) == "1" {
 			out = append(out, r)
 		}
 	}

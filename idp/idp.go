@@ -87,11 +87,14 @@ type AdminAuth func(r *http.Request, scope string) (actor string, err error)
 
 // Config configures a Provider.
 type Config struct {
-	Issuer        string // https://host[:port], no trailing slash: the iss of every token
-	Store         Store
-	Cache         Cache
-	Keys          KeyStore
-	KeyURI        func(kid string) string // key URI of a new signing key; nil: file:keys/oidc-<kid>.key
+	Issuer string // https://host[:port], no trailing slash: the iss of every token
+	Store  Store
+	Cache  Cache
+	Keys   KeyStore
+	KeyURI func(kid string) string // key URI of a new signing key; nil: KeyWrapper, or else file:keys/oidc-<kid>.key
+	// KeyWrapper, when KeyURI is nil, makes new signing keys that live in
+	// the store, encrypted, so that every replica can load them.
+	KeyWrapper    KeyWrapper
 	Certs         *CertChecker
 	People        People // optional
 	SubjectSecret []byte // HMAC key deriving sub; at least 32 bytes, the same on every replica

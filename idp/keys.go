@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -28,6 +29,17 @@ type KeyStore interface {
 	Create(uri string) (crypto.Signer, error)
 	// Load returns the key under uri.
 	Load(uri string) (crypto.Signer, error)
+}
+
+// KeyWrapper makes token-signing keys that are kept in the store, and
+// reads them back: the app encrypts them (PBES2) under the key passphrase
+// every replica has.
+type KeyWrapper interface {
+	// NewKey makes an ECDSA P-256 key and returns it with its encrypted
+	// form.
+	NewKey() (crypto.Signer, []byte, error)
+	// Unwrap decrypts what NewKey returned.
+	Unwrap(wrapped []byte) (crypto.Signer, error)
 }
 
 // tokenAlg is the JWS algorithm of every token the provider signs.
@@ -139,11 +151,22 @@ func (p *Provider) createKey(ctx context.Context, activeAt time.Time) error {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	kid := base64.RawURLEncoding.EncodeToString(b)
-	uri := "file:keys/oidc-" + kid + ".key"
-	if p.cfg.KeyURI != nil {
+	var (
+		uri     = "file:keys/oidc-" + kid + ".key"
+		signer  crypto.Signer
+		wrapped []byte
+		err     error
+	)
+	switch {
+	case p.cfg.KeyURI != nil:
 		uri = p.cfg.KeyURI(kid)
+		signer, err = p.cfg.Keys.Create(uri)
+	case p.cfg.KeyWrapper != nil:
+		uri = "db:oidc-" + kid
+		signer, wrapped, err = p.cfg.KeyWrapper.NewKey()
+	default:
+		signer, err = p.cfg.Keys.Create(uri)
 	}
-	signer, err := p.cfg.Keys.Create(uri)
 	if err != nil {
 		return fmt.Errorf("token signing key: %w", err)
 	}
@@ -151,7 +174,7 @@ func (p *Provider) createKey(ctx context.Context, activeAt time.Time) error {
 	if err != nil {
 		return err
 	}
-	rec := store.SigningKey{ID: kid, Algorithm: string(tokenAlg), KeyURI: uri, Public: spki, CreatedAt: p.now(), ActiveAt: activeAt}
+	rec := store.SigningKey{ID: kid, Algorithm: string(tokenAlg), KeyURI: uri, Public: spki, CreatedAt: p.now(), ActiveAt: activeAt, Wrapped: wrapped}
 	if err := p.st.CreateSigningKey(ctx, rec); err != nil {
 		return err
 	}
@@ -177,7 +200,7 @@ func (p *Provider) signingKey(ctx context.Context) (*ringKey, crypto.Signer, err
 		p.ring.mu.Lock()
 		defer p.ring.mu.Unlock()
 		if k.signer == nil {
-			s, err := p.cfg.Keys.Load(k.rec.KeyURI)
+			s, err := p.loadKey(k.rec)
 			if err != nil {
 				return nil, nil, fmt.Errorf("token signing key %s: %w", k.rec.ID, err)
 			}
@@ -186,6 +209,29 @@ func (p *Provider) signingKey(ctx context.Context) (*ringKey, crypto.Signer, err
 		return k, k.signer, nil
 	}
 	return nil, nil, errors.New("no active token signing key")
+}
+
+// loadKey loads a signing key from the store (wrapped) or its URI, and
+// checks it is the key the store's public key says.
+func (p *Provider) loadKey(rec store.SigningKey) (crypto.Signer, error) {
+	var s crypto.Signer
+	var err error
+	if len(rec.Wrapped) > 0 {
+		if p.cfg.KeyWrapper == nil {
+			return nil, errors.New("the key is kept in the store, but no key wrapper is configured")
+		}
+		s, err = p.cfg.KeyWrapper.Unwrap(rec.Wrapped)
+	} else {
+		s, err = p.cfg.Keys.Load(rec.KeyURI)
+	}
+	if err != nil {
+		return nil, err
+	}
+	spki, err := x509.MarshalPKIXPublicKey(s.Public())
+	if err != nil || !bytes.Equal(spki, rec.Public) {
+		return nil, errors.New("the key does not match its recorded public key")
+	}
+	return s, nil
 }
 
 // published returns the keys in the JWKS: not retired.

@@ -103,6 +103,7 @@ func (p *Provider) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 
 // handleChallenge issues a fresh challenge for a pending login request.
 func (p *Provider) handleChallenge(w http.ResponseWriter, r *http.Request) {
+	defer p.m.since(stepChallenge, time.Now())
 	ctx := r.Context()
 	if limited := p.limited(ctx, r, ""); limited {
 		writeAPIError(w, &apiError{http.StatusTooManyRequests, "rate_limited", "too many failed attempts; wait a minute", "error.rate_limited"})
@@ -182,26 +183,39 @@ func (p *Provider) loginCMS(ctx context.Context, w http.ResponseWriter, r *http.
 	if age := p.now().Sub(ch.Issued); age > p.cfg.ChallengeTTL || age < -time.Minute {
 		return "", &apiError{http.StatusBadRequest, "challenge_expired", "the challenge expired; ask for a new one", "error.request_expired"}
 	}
+	start := time.Now()
+	signer, certs, ae := verifyChallenge(sig, ch.ToSign)
+	p.m.since(stepCMSVerify, start)
+	if ae != nil {
+		return "", ae
+	}
+	return p.completeLogin(ctx, w, r, id, lr, signer, certs, MethodCMS)
+}
+
+// verifyChallenge checks that sig is a CMS signature by one signer over
+// exactly toSign (attached, or detached over it), and returns the signer's
+// certificate and the certificates the signature carries.
+func verifyChallenge(sig, toSign string) (*x509.Certificate, []*x509.Certificate, *apiError) {
 	der, err := decodeSignature(sig)
 	if err != nil {
-		return "", &apiError{http.StatusBadRequest, "invalid_signature", "signature must be base64 DER CMS SignedData: " + err.Error(), "error.login_failed"}
+		return nil, nil, &apiError{http.StatusBadRequest, "invalid_signature", "signature must be base64 DER CMS SignedData: " + err.Error(), "error.login_failed"}
 	}
 	signed, err := cms.Verify(der, nil)
 	if err != nil {
-		if s2, err2 := cms.Verify(der, []byte(ch.ToSign)); err2 == nil {
+		if s2, err2 := cms.Verify(der, []byte(toSign)); err2 == nil {
 			signed, err = s2, nil
 		}
 	}
 	if err != nil {
-		return "", &apiError{http.StatusBadRequest, "invalid_signature", cmsReason(err), "error.login_failed"}
+		return nil, nil, &apiError{http.StatusBadRequest, "invalid_signature", cmsReason(err), "error.login_failed"}
 	}
-	if !bytes.Equal(signed.Content, []byte(ch.ToSign)) {
-		return "", &apiError{http.StatusBadRequest, "invalid_signature", "the signed content is not the challenge", "error.login_failed"}
+	if !bytes.Equal(signed.Content, []byte(toSign)) {
+		return nil, nil, &apiError{http.StatusBadRequest, "invalid_signature", "the signed content is not the challenge", "error.login_failed"}
 	}
 	if len(signed.Signers) != 1 {
-		return "", &apiError{http.StatusBadRequest, "invalid_signature", "exactly one signer is expected", "error.login_failed"}
+		return nil, nil, &apiError{http.StatusBadRequest, "invalid_signature", "exactly one signer is expected", "error.login_failed"}
 	}
-	return p.completeLogin(ctx, w, r, id, lr, signed.Signers[0].Certificate, signed.Certificates, MethodCMS)
+	return signed.Signers[0].Certificate, signed.Certificates, nil
 }
 
 func cmsReason(err error) string {
@@ -252,7 +266,9 @@ func (p *Provider) completeLogin(ctx context.Context, w http.ResponseWriter, r *
 	if leaf == nil {
 		return "", &apiError{http.StatusBadRequest, "invalid_signature", "no signer certificate", "error.login_failed"}
 	}
+	start := time.Now()
 	a, err := p.cfg.Certs.Check(ctx, leaf, extra, method, p.now())
+	p.m.since(stepChainStatus, start)
 	if err != nil {
 		var ce *certError
 		if errors.As(err, &ce) {
@@ -279,12 +295,16 @@ func (p *Provider) completeLogin(ctx context.Context, w http.ResponseWriter, r *
 			pr.Birthdate = rec.BirthDate.Format(time.DateOnly)
 		}
 	}
+	start = time.Now()
 	s, secret, err := p.startSession(ctx, w, a, pr)
+	p.m.since(stepSession, start)
 	if err != nil {
 		return "", &apiError{http.StatusServiceUnavailable, errTemporarilyUnavail, "try again", "error.server"}
 	}
 	p.audit(ctx, "person:"+pr.PINFL, "login", a.Serial, map[string]any{"client": c.ID, "method": method, "acr": a.ACR, "issuer": a.Issuer})
+	start = time.Now()
 	next, err := p.afterLogin(ctx, w, r, c, &lr.Auth, s, secret, id)
+	p.m.since(stepCodeIssue, start)
 	if err != nil {
 		var re *redirectError
 		if errors.As(err, &re) {

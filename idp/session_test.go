@@ -1,13 +1,17 @@
 package idp
 
 import (
+	"bytes"
 	"context"
+	"crypto"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yagona/yagona/pkg/kms"
 )
 
 func TestLogoutAndBackchannel(t *testing.T) {
@@ -285,5 +289,55 @@ func TestDiscoveryAndJWKS(t *testing.T) {
 	st, _, body = get(t, e.browser(), e.issuer+pathJWKS)
 	if st != 200 || !strings.Contains(string(body), `"kty":"EC"`) || strings.Contains(string(body), `"d":`) {
 		t.Fatalf("jwks: %d %s", st, body)
+	}
+}
+
+// pemWrapper keeps keys as encrypted PEM, as the app's wrapper does.
+type pemWrapper struct{ pass []byte }
+
+func (w pemWrapper) NewKey() (crypto.Signer, []byte, error) {
+	k, err := kms.GenerateKey(kms.ECDSAP256)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := kms.EncryptPEM(k, w.pass)
+	return k, b, err
+}
+func (w pemWrapper) Unwrap(b []byte) (crypto.Signer, error) { return kms.DecryptPEM(b, w.pass) }
+
+// TestWrappedKeysShared: a token-signing key made by one replica's
+// rotation lives in the store, encrypted, and signs on another replica
+// that has no file of it; a replica without the wrapper refuses it.
+func TestWrappedKeysShared(t *testing.T) {
+	w := pemWrapper{pass: []byte("correct horse battery staple")}
+	e := newEnv(t, backends(t)[0], func(c *Config) { c.KeyWrapper = w })
+	ctx := context.Background()
+	k1, s1, err := e.p.signingKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k1.rec.Wrapped) == 0 || !strings.HasPrefix(k1.rec.KeyURI, "db:") || !bytes.Contains(k1.rec.Wrapped, []byte("BEGIN ENCRYPTED PRIVATE KEY")) {
+		t.Fatalf("key not kept wrapped in the store: %q", k1.rec.KeyURI)
+	}
+	other := e.p.cfg
+	other.Keys, other.Registerer = &memKeys{keys: map[string]crypto.Signer{}}, nil
+	p2, err := New(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, s2, err := p2.signingKey(ctx)
+	if err != nil {
+		t.Fatalf("another replica cannot load the shared key: %v", err)
+	}
+	if k2.rec.ID != k1.rec.ID || !s2.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(s1.Public()) {
+		t.Fatal("another replica signs with a different key")
+	}
+	for name, kw := range map[string]KeyWrapper{"no wrapper": nil, "wrong passphrase": pemWrapper{pass: []byte("wrong")}} {
+		other.KeyWrapper = kw
+		if p, err := New(ctx, other); err == nil {
+			if _, _, err := p.signingKey(ctx); err == nil {
+				t.Fatalf("%s: a replica loaded the wrapped key", name)
+			}
+		}
 	}
 }

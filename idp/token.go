@@ -95,6 +95,7 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Provider) exchangeCode(ctx context.Context, r *http.Request, c *Client, v url.Values) (map[string]any, error) {
+	defer p.m.since(stepCodeExchange, time.Now())
 	if !c.has(GrantCode) {
 		return nil, oerr(errUnauthorizedClient, "the client may not use this grant")
 	}

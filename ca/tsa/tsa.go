@@ -19,6 +19,7 @@
 package tsa
 
 import (
+	"context"
 	"crypto"
 	"crypto/x509"
 	"encoding/asn1"
@@ -118,7 +119,10 @@ func checkCert(cert *x509.Certificate, key crypto.Signer) error {
 }
 
 // Respond answers a DER TimeStampReq with a DER TimeStampResp.
-func (t *TSA) Respond(reqDER []byte) ([]byte, error) {
+func (t *TSA) Respond(reqDER []byte) ([]byte, error) { return t.respond(context.Background(), reqDER) }
+
+// respond is Respond logging with the request's context.
+func (t *TSA) respond(ctx context.Context, reqDER []byte) ([]byte, error) {
 	req, err := timestamp.ParseRequest(reqDER)
 	if err != nil {
 		return t.reject(timestamp.BadDataFormat)
@@ -145,7 +149,7 @@ func (t *TSA) Respond(reqDER []byte) ([]byte, error) {
 		Accuracy: t.cfg.Accuracy, Policy: t.cfg.Policy, Nonce: req.Nonce, AddTSACertificate: req.Certificates}
 	der, err := ts.CreateResponseWithOpts(s.cert, s.key, crypto.SHA256)
 	if err != nil {
-		t.cfg.Logger.Error("time-stamp signing failed", "err", err)
+		t.cfg.Logger.ErrorContext(ctx, "time-stamp signing failed", "err", err)
 		resp, _ := timestamp.CreateErrorResponse(timestamp.Rejection, timestamp.SystemFailure)
 		t.counter.WithLabelValues("failed").Inc()
 		return resp, err
@@ -179,7 +183,7 @@ func (t *TSA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	resp, _ := t.Respond(body)
+	resp, _ := t.respond(r.Context(), body)
 	w.Header().Set("Content-Type", "application/timestamp-reply")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(resp)

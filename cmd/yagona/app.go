@@ -67,6 +67,7 @@ type app struct {
 	// goroutine (runJobs).
 	sweepSince time.Time
 	sweepSeen  map[string]time.Time
+	obs        *observer
 }
 
 // keyStore adapts pkg/kms to ca.KeyStore.
@@ -140,6 +141,9 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 		}
 	}()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if a.obs, err = a.newObserver(); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -179,7 +183,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 		URLs:          ca.URLs{OCSP: base + "/ocsp", CAIssuers: base + "/pki/issuing.cer", CRL: base + "/crl/issuing.crl"},
 		EnrollmentTTL: cfg.CA.EnrollmentTTL, MaxAttempts: cfg.CA.MaxAttempts, CRLValidity: cfg.CA.CRLValidity,
 		CRLShardWidth: cfg.CA.CRLShardWidth,
-		Logger:        log,
+		Logger:        log, Registerer: a.registry,
 		OnStatusChange: func(ctx context.Context, serial *big.Int) {
 			if err := a.ocsp.Invalidate(ctx, serial); err != nil {
 				log.ErrorContext(ctx, "ocsp invalidate failed", "serial", serial.Text(16), "err", err)
@@ -361,25 +365,13 @@ func (a *app) handlers() (https, plain http.Handler) {
 	open.Handle("/log/", a.tlog.Handler())
 	a.api.RegisterPKI(open)
 	ops(open)
-	return a.api.Handler(secure), a.api.Handler(open)
+	return a.edge("https", a.api.Handler(secure)), a.edge("http", a.api.Handler(open))
 }
 
 // ready answers 200 only when the store and cache answer and the CA keys
-// sign.
+// sign (checkReady, which also records yagona_ready).
 func (a *app) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	var problems []string
-	check := func(name string, err error) {
-		if err != nil {
-			problems = append(problems, name)
-			a.log.WarnContext(ctx, "not ready", "component", name, "err", err)
-		}
-	}
-	check("store", a.store.Ping(ctx))
-	check("cache", a.cache.Ping(ctx))
-	check("issuing key", probeKey(a.hier.IssuingKey))
-	if len(problems) > 0 {
+	if problems := a.checkReady(r.Context()); len(problems) > 0 {
 		http.Error(w, "not ready\n"+strings.Join(problems, "\n")+"\n", http.StatusServiceUnavailable)
 		return
 	}
@@ -428,11 +420,11 @@ func (a *app) presignOCSP(ctx context.Context) {
 
 // runJobs starts the periodic jobs that must run on one replica at a time,
 // each behind its own lease: CRL refresh, the log sequencer, decision
-// expiry and webhooks, token-key rotation. yagona_job_leader{job} is 1 on
+// expiry and webhooks, token-key rotation. yagona_job_leader{lease} is 1 on
 // the replica running a job.
 func (a *app) runJobs(ctx context.Context) {
 	gauge := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "yagona_job_leader",
-		Help: "1 while this replica holds the job's lease and runs it."}, []string{"job"})
+		Help: "1 while this replica holds the job's lease and runs it."}, []string{"lease"})
 	_ = a.registry.Register(gauge)
 	holder := leader.NewHolder()
 	jobs := []struct {

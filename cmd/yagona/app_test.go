@@ -68,7 +68,7 @@ func TestJobLeadership(t *testing.T) {
 		body := string(s.fetch(s.http + "/metrics"))
 		all := true
 		for _, job := range []string{"crl", "log", "decisions", "token-keys"} {
-			if !strings.Contains(body, `yagona_job_leader{job="`+job+`"} 1`) {
+			if !strings.Contains(body, `yagona_job_leader{lease="`+job+`"} 1`) {
 				all = false
 			}
 		}

@@ -30,6 +30,25 @@ func (k oidcKeys) Create(uri string) (crypto.Signer, error) {
 }
 func (k oidcKeys) Load(uri string) (crypto.Signer, error) { return k.ks.Load(uri) }
 
+// passphraseWrapper keeps token-signing keys in the store as encrypted
+// PEM (PBES2 under the key passphrase, as key files are), so a key the
+// rotation job makes on one replica signs on all of them.
+type passphraseWrapper struct{ pass []byte }
+
+func (w passphraseWrapper) NewKey() (crypto.Signer, []byte, error) {
+	key, err := kms.GenerateKey(kms.ECDSAP256)
+	if err != nil {
+		return nil, nil, err
+	}
+	wrapped, err := kms.EncryptPEM(key, w.pass)
+	if err != nil {
+		return nil, nil, err
+	}
+	return key, wrapped, nil
+}
+
+func (w passphraseWrapper) Unwrap(b []byte) (crypto.Signer, error) { return kms.DecryptPEM(b, w.pass) }
+
 // newIDP wires the OpenID provider: our own CA as the first trust anchor
 // (status read from the store), external anchors from the configuration.
 func (a *app) newIDP(ctx context.Context) error {
@@ -70,8 +89,9 @@ func (a *app) newIDP(ctx context.Context) error {
 	}
 	a.idp, err = idp.New(ctx, idp.Config{
 		Issuer: strings.TrimSuffix(cfg.PublicURL.HTTPS, "/"), Store: a.store, Cache: a.cache, Keys: oidcKeys{a.ks}, KeyURI: cfg.tokenKeyURI(),
-		Certs:  &idp.CertChecker{Anchors: anchors, Policies: pols, MethodCap: cfg.IDP.MethodCap},
-		People: a.store, SubjectSecret: secret, Logger: a.log, Registerer: a.registry, Admin: a.adminAuth,
+		KeyWrapper: passphraseWrapper{a.ks.opts.Passphrase},
+		Certs:      &idp.CertChecker{Anchors: anchors, Policies: pols, MethodCap: cfg.IDP.MethodCap},
+		People:     a.store, SubjectSecret: secret, Logger: a.log, Registerer: a.registry, Admin: a.adminAuth,
 		AgentURL: cfg.IDP.AgentURL, TLSLogin: cfg.IDP.TLSLogin, ForwardedCertHeader: cfg.IDP.ForwardedCertHeader,
 		TrustedProxies: proxies, AccessTokenTTL: cfg.IDP.AccessTokenTTL, IDTokenTTL: cfg.IDP.IDTokenTTL,
 		RefreshTTL: cfg.IDP.RefreshTTL, SessionTTL: cfg.IDP.SessionTTL, KeyRotation: cfg.IDP.KeyRotation,

@@ -11,6 +11,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/yagona/yagona/pkg/reqid"
 )
 
 func main() {
@@ -60,10 +62,11 @@ func (g *globals) logger(cfg *Config) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(orString(cfg.Log.Level, "info")))
 	opts := &slog.HandlerOptions{Level: level}
+	// Records logged with a request's context carry its request_id.
 	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(g.errw, opts))
+		return slog.New(reqid.LogHandler(slog.NewJSONHandler(g.errw, opts)))
 	}
-	return slog.New(slog.NewTextHandler(g.errw, opts))
+	return slog.New(reqid.LogHandler(slog.NewTextHandler(g.errw, opts)))
 }
 
 func orString(s, def string) string {

@@ -80,6 +80,7 @@ func serve(ctx context.Context, cfg *Config, g *globals, lnS, lnP net.Listener) 
 	// Each replica renews its own system certificates; the shared jobs run
 	// on whichever replica holds their lease (pkg/leader).
 	go a.runSystemCertRenewal(ctx, time.Hour)
+	go a.runReadiness(ctx, 15*time.Second)
 	a.runJobs(ctx)
 	// Status changes made by other replicas reach this one's OCSP cache.
 	if err := a.ocsp.Listen(ctx); err != nil {

@@ -234,17 +234,17 @@ func (a *Agent) sign(w http.ResponseWriter, r *http.Request, origin string) {
 		return
 	}
 	if ch.Origin != origin {
-		a.cfg.Logger.Warn("refused to sign a challenge for another origin", "page", origin, "challenge_origin", ch.Origin)
+		a.cfg.Logger.WarnContext(r.Context(), "refused to sign a challenge for another origin", "page", origin, "challenge_origin", ch.Origin)
 		fail(w, apiErr{http.StatusForbidden, "origin_mismatch", "the challenge is for another origin than the page asking"})
 		return
 	}
 	der, err := cms.Sign([]byte(in.ToSign), id.Certificate, id.Chain, id.Key, false, a.cfg.Now())
 	if err != nil {
-		a.cfg.Logger.Error("signing failed", "err", err)
+		a.cfg.Logger.ErrorContext(r.Context(), "signing failed", "err", err)
 		fail(w, apiErr{http.StatusUnprocessableEntity, "sign_failed", "the key could not sign"})
 		return
 	}
-	a.cfg.Logger.Info("signed a login challenge", "origin", origin, "key", in.Key[:16])
+	a.cfg.Logger.InfoContext(r.Context(), "signed a login challenge", "origin", origin, "key", in.Key[:16])
 	writeJSON(w, http.StatusOK, map[string]string{"signature": base64.StdEncoding.EncodeToString(der)})
 }
 
@@ -340,11 +340,11 @@ func (a *Agent) signDocument(w http.ResponseWriter, r *http.Request, origin stri
 	}
 	der, err := cms.Sign(doc, id.Certificate, id.Chain, id.Key, !in.Attached, a.cfg.Now())
 	if err != nil {
-		a.cfg.Logger.Error("document signing failed", "err", err)
+		a.cfg.Logger.ErrorContext(r.Context(), "document signing failed", "err", err)
 		fail(w, apiErr{http.StatusUnprocessableEntity, "sign_failed", "the key could not sign"})
 		return
 	}
 	sum := sha256.Sum256(doc)
-	a.cfg.Logger.Info("signed a document", "origin", origin, "key", in.Key[:16], "sha256", hex.EncodeToString(sum[:]))
+	a.cfg.Logger.InfoContext(r.Context(), "signed a document", "origin", origin, "key", in.Key[:16], "sha256", hex.EncodeToString(sum[:]))
 	writeJSON(w, http.StatusOK, map[string]string{"signature": base64.StdEncoding.EncodeToString(der)})
 }

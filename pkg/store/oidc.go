@@ -45,6 +45,9 @@ type SigningKey struct {
 	CreatedAt time.Time
 	ActiveAt  time.Time // signs from this time on (published before)
 	RetireAt  time.Time // zero: not retired; from then on not published
+	// Wrapped is the private key encrypted for storage (an encrypted PEM
+	// PKCS#8), when the key lives in the database rather than at KeyURI.
+	Wrapped []byte
 }
 
 // Consent records the scopes a person allowed a client to receive.
@@ -306,13 +309,13 @@ func (s *sqlStore) DeleteExpiredRefresh(ctx context.Context, before time.Time) (
 }
 
 func (s *sqlStore) CreateSigningKey(ctx context.Context, k SigningKey) error {
-	_, err := s.exec(ctx, `INSERT INTO signing_keys (id, algorithm, key_uri, public_key, created_at, active_at, retire_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.Algorithm, k.KeyURI, k.Public, micros(k.CreatedAt), micros(k.ActiveAt), micros(k.RetireAt))
+	_, err := s.exec(ctx, `INSERT INTO signing_keys (id, algorithm, key_uri, public_key, created_at, active_at, retire_at, wrapped) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Algorithm, k.KeyURI, k.Public, micros(k.CreatedAt), micros(k.ActiveAt), micros(k.RetireAt), k.Wrapped)
 	return mapErr(err)
 }
 
 func (s *sqlStore) ListSigningKeys(ctx context.Context) ([]SigningKey, error) {
-	rows, err := s.query(ctx, `SELECT id, algorithm, key_uri, public_key, created_at, active_at, retire_at FROM signing_keys ORDER BY active_at, id`)
+	rows, err := s.query(ctx, `SELECT id, algorithm, key_uri, public_key, created_at, active_at, retire_at, wrapped FROM signing_keys ORDER BY active_at, id`)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -321,7 +324,7 @@ func (s *sqlStore) ListSigningKeys(ctx context.Context) ([]SigningKey, error) {
 	for rows.Next() {
 		var k SigningKey
 		var c, a, r int64
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.KeyURI, &k.Public, &c, &a, &r); err != nil {
+		if err := rows.Scan(&k.ID, &k.Algorithm, &k.KeyURI, &k.Public, &c, &a, &r, &k.Wrapped); err != nil {
 			return nil, mapErr(err)
 		}
 		k.CreatedAt, k.ActiveAt, k.RetireAt = fromMicros(c), fromMicros(a), fromMicros(r)

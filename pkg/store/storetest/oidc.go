@@ -207,7 +207,8 @@ func testRefreshHousekeeping(t *testing.T, s store.Store) {
 }
 
 func testSigningKeys(t *testing.T, s store.Store) {
-	k2 := store.SigningKey{ID: "k2", Algorithm: "ES256", KeyURI: "file:keys/k2.key", Public: []byte{1, 2, 3}, CreatedAt: t0, ActiveAt: t0.Add(time.Hour)}
+	k2 := store.SigningKey{ID: "k2", Algorithm: "ES256", KeyURI: "db:k2", Public: []byte{1, 2, 3}, CreatedAt: t0, ActiveAt: t0.Add(time.Hour),
+		Wrapped: []byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\x00\xff")}
 	k1 := store.SigningKey{ID: "k1", Algorithm: "ES256", KeyURI: "file:keys/k1.key", Public: []byte{4, 5}, CreatedAt: t0, ActiveAt: t0}
 	for _, k := range []store.SigningKey{k2, k1} {
 		if err := s.CreateSigningKey(ctx, k); err != nil {
@@ -228,7 +229,8 @@ func testSigningKeys(t *testing.T, s store.Store) {
 	}
 	list, err := s.ListSigningKeys(ctx)
 	if err != nil || len(list) != 2 || list[0].ID != "k1" || !list[0].RetireAt.Equal(t0.Add(2*time.Hour)) ||
-		!list[1].RetireAt.IsZero() || !bytes.Equal(list[1].Public, []byte{1, 2, 3}) || list[1].KeyURI != "file:keys/k2.key" {
+		!list[1].RetireAt.IsZero() || !bytes.Equal(list[1].Public, []byte{1, 2, 3}) || list[1].KeyURI != "db:k2" ||
+		!bytes.Equal(list[1].Wrapped, k2.Wrapped) || list[0].Wrapped != nil {
 		t.Fatalf("ListSigningKeys = %+v, %v", list, err)
 	}
 }
