@@ -165,22 +165,10 @@ func (s *Server) blob(contentType string, body func() []byte) http.HandlerFunc {
 
 // crl serves /crl/<issuer>.crl (shard 0) and /crl/<issuer>-<n>.crl.
 func (s *Server) crl(w http.ResponseWriter, r *http.Request) {
-	name, ok := strings.CutSuffix(r.PathValue("file"), ".crl")
-	rest, found := strings.CutPrefix(name, s.a.Issuer().Name)
-	var shard int64
-	switch {
-	case !ok || !found:
+	shard, ok := crlShard(r.PathValue("file"), s.a.Issuer().Name)
+	if !ok {
 		problem(w, http.StatusNotFound, "not_found", "no such CRL")
 		return
-	case rest == "":
-	default:
-		digits, dash := strings.CutPrefix(rest, "-")
-		n, err := strconv.ParseInt(digits, 10, 64)
-		if !dash || err != nil || n <= 0 || strconv.FormatInt(n, 10) != digits {
-			problem(w, http.StatusNotFound, "not_found", "no such CRL")
-			return
-		}
-		shard = n
 	}
 	c, err := s.a.CRL(r.Context(), shard)
 	if err != nil {
@@ -193,6 +181,32 @@ func (s *Server) crl(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age="+itoa(maxAge))
 	w.Header().Set("Last-Modified", c.ThisUpdate.UTC().Format(http.TimeFormat))
 	_, _ = w.Write(c.DER)
+}
+
+// crlShard reads a CRL file name: "<issuer>.crl" is shard 0,
+// "<issuer>-<n>.crl" shard n, n a positive decimal without a sign or
+// leading zeros that fits in an int64.
+func crlShard(file, issuer string) (int64, bool) {
+	name, ok := strings.CutSuffix(file, ".crl")
+	if !ok {
+		return 0, false
+	}
+	rest, ok := strings.CutPrefix(name, issuer)
+	if !ok {
+		return 0, false
+	}
+	if rest == "" {
+		return 0, true
+	}
+	digits, ok := strings.CutPrefix(rest, "-")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != digits {
+		return 0, false
+	}
+	return n, true
 }
 
 func pemCert(c *x509.Certificate) []byte {

@@ -272,14 +272,11 @@ func (r *Responder) Listen(ctx context.Context) error {
 		return nil
 	}
 	return r.cfg.Bus.Subscribe(ctx, InvalidationChannel, func(msg []byte) {
-		origin, hexSerial, ok := strings.Cut(string(msg), " ")
+		origin, serial, ok := parseInvalidation(msg)
 		if !ok || origin == r.id {
 			return
 		}
-		serial, ok := new(big.Int).SetString(hexSerial, 16)
-		if !ok || serial.Sign() <= 0 || len(hexSerial) > 40 {
-			return
-		}
+		hexSerial := serial.Text(16)
 		// Again here, after any store that raced with the sender's
 		// delete: a miss in flight on this replica that read the old
 		// status either sees the generation move or stored before this
@@ -289,6 +286,26 @@ func (r *Responder) Listen(ctx context.Context) error {
 			r.log.WarnContext(ctx, "ocsp invalidation from another replica: shared delete failed", "serial", hexSerial, "err", err)
 		}
 	})
+}
+
+// parseInvalidation reads a Bus message "<replica id> <serial in hex>":
+// the serial positive, at most 20 octets (RFC 5280), in lower- or
+// upper-case hex without sign or prefix.
+func parseInvalidation(msg []byte) (origin string, serial *big.Int, ok bool) {
+	origin, hexSerial, found := strings.Cut(string(msg), " ")
+	if !found || origin == "" || len(hexSerial) == 0 || len(hexSerial) > 40 {
+		return "", nil, false
+	}
+	for _, c := range hexSerial {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return "", nil, false
+		}
+	}
+	serial, ok = new(big.Int).SetString(hexSerial, 16)
+	if !ok || serial.Sign() <= 0 {
+		return "", nil, false
+	}
+	return origin, serial, true
 }
 
 // bump moves the serial's generation and drops its local answers.

@@ -264,3 +264,25 @@ func counterValue(c prometheus.Counter) float64 {
 	_ = c.Write(&m)
 	return m.GetCounter().GetValue()
 }
+
+// FuzzParseInvalidation: any Bus message is either refused or yields a
+// positive serial of at most 20 octets that prints back as it was sent.
+func FuzzParseInvalidation(f *testing.F) {
+	for _, s := range []string{"r1 1f", "abc 0", "x -5", "x +5", "x 0x10", "only", "", "r 1 2",
+		"r FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", "r 1FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		origin, serial, ok := parseInvalidation(msg)
+		if !ok {
+			return
+		}
+		if origin == "" || serial.Sign() <= 0 || serial.BitLen() > 160 {
+			t.Fatalf("accepted %q as %q %v", msg, origin, serial)
+		}
+		_, hexSerial, _ := strings.Cut(string(msg), " ")
+		if !strings.EqualFold(strings.TrimLeft(hexSerial, "0"), serial.Text(16)) {
+			t.Fatalf("%q parsed to %x", msg, serial)
+		}
+	})
+}
