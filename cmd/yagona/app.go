@@ -125,8 +125,11 @@ func loadSecret(cfg *Config, log *slog.Logger, what, env, file string, generate 
 }
 
 func openCache(ctx context.Context, cfg *Config) (cache.Cache, error) {
-	if cfg.Cache == "memory" {
+	switch {
+	case cfg.Cache == "memory":
 		return cache.NewMemory(time.Now), nil
+	case strings.HasPrefix(cfg.Cache, "redis-cluster://"), strings.HasPrefix(cfg.Cache, "rediss-cluster://"):
+		return cache.OpenRedisCluster(ctx, cfg.Cache, "yagona:")
 	}
 	return cache.OpenRedis(ctx, cfg.Cache, "yagona:")
 }

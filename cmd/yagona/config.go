@@ -194,8 +194,9 @@ func (c *Config) validate() error {
 	if !strings.HasPrefix(c.Store, "sqlite:") && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
 		bad("store: %q must be sqlite:FILE or postgres://...", c.Store)
 	}
-	if c.Cache != "memory" && !strings.HasPrefix(c.Cache, "redis://") && !strings.HasPrefix(c.Cache, "rediss://") {
-		bad("cache: %q must be memory or redis://...", c.Cache)
+	if c.Cache != "memory" && !strings.HasPrefix(c.Cache, "redis://") && !strings.HasPrefix(c.Cache, "rediss://") &&
+		!strings.HasPrefix(c.Cache, "redis-cluster://") && !strings.HasPrefix(c.Cache, "rediss-cluster://") {
+		bad("cache: %q must be memory, redis://... or redis-cluster://...", c.Cache)
 	}
 	if c.Jobs.Lease != 0 && (c.Jobs.Lease < 3*time.Second || c.Jobs.Lease > time.Hour) {
 		bad("jobs.lease: %v is outside 3s..1h", c.Jobs.Lease)

@@ -7,8 +7,8 @@ import (
 )
 
 // Bus carries broadcast messages between replicas: small notices (say, "the
-// status of this certificate changed"), delivered at most once to the
-// subscribers listening when they are published. Nothing durable depends
+// status of this certificate changed"), delivered at most once, in no
+// promised order, to the subscribers listening when they are published. Nothing durable depends
 // on one: a receiver that misses a message must be correct anyway, only
 // later. Redis implements it with PUBLISH and SUBSCRIBE; Memory delivers
 // within the process.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -56,6 +57,56 @@ func OpenRedis(ctx context.Context, rawURL string, prefix string) (*Redis, error
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
 		return nil, fmt.Errorf("cache: connect to redis at %s: %w", opts.Addr, err)
+	}
+	return &Redis{client: client, prefix: prefix, owned: true}, nil
+}
+
+// OpenRedisCluster connects to a Redis Cluster named by rawURL,
+// redis-cluster://[user:password@]host:port?addr=host2:port&addr=host3:port
+// (rediss-cluster:// for TLS; the other query parameters are go-redis's
+// ParseClusterURL ones), checks that every shard answers, and returns a
+// Redis cache that owns the client. Every operation of this package
+// touches one key (scripts declare it in KEYS), so keys spread over all
+// slots without hash tags; PUBLISH reaches subscribers on every node.
+func OpenRedisCluster(ctx context.Context, rawURL string, prefix string) (*Redis, error) {
+	var u string
+	switch {
+	case strings.HasPrefix(rawURL, "redis-cluster://"):
+		u = "redis://" + strings.TrimPrefix(rawURL, "redis-cluster://")
+	case strings.HasPrefix(rawURL, "rediss-cluster://"):
+		u = "rediss://" + strings.TrimPrefix(rawURL, "rediss-cluster://")
+	default:
+		return nil, errors.New("cache: a cluster URL starts with redis-cluster:// or rediss-cluster://")
+	}
+	opts, err := redis.ParseClusterURL(u)
+	if err != nil {
+		return nil, fmt.Errorf("cache: parse redis cluster url: %w", redactURLError(err))
+	}
+	q := url.Values{}
+	if pu, err := url.Parse(u); err == nil {
+		q = pu.Query()
+	}
+	if !q.Has("dial_timeout") {
+		opts.DialTimeout = time.Second
+	}
+	if !q.Has("read_timeout") {
+		opts.ReadTimeout = time.Second
+	}
+	if !q.Has("write_timeout") {
+		opts.WriteTimeout = time.Second
+	}
+	if !q.Has("pool_timeout") {
+		opts.PoolTimeout = 2 * time.Second
+	}
+	if !q.Has("max_retries") {
+		opts.MaxRetries = 1
+	}
+	client := redis.NewClusterClient(opts)
+	if err := client.ForEachShard(ctx, func(ctx context.Context, c *redis.Client) error {
+		return c.Ping(ctx).Err()
+	}); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("cache: connect to redis cluster at %v: %w", opts.Addrs, err)
 	}
 	return &Redis{client: client, prefix: prefix, owned: true}, nil
 }
