@@ -52,7 +52,7 @@ func OpenRedis(ctx context.Context, rawURL string, prefix string) (*Redis, error
 	if err != nil {
 		return nil, fmt.Errorf("cache: parse redis url: %w", redactURLError(err))
 	}
-	failFast(opts, rawURL)
+	failFast(rawURL, &opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout, &opts.MaxRetries)
 	client := redis.NewClient(opts)
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
@@ -82,25 +82,7 @@ func OpenRedisCluster(ctx context.Context, rawURL string, prefix string) (*Redis
 	if err != nil {
 		return nil, fmt.Errorf("cache: parse redis cluster url: %w", redactURLError(err))
 	}
-	q := url.Values{}
-	if pu, err := url.Parse(u); err == nil {
-		q = pu.Query()
-	}
-	if !q.Has("dial_timeout") {
-		opts.DialTimeout = time.Second
-	}
-	if !q.Has("read_timeout") {
-		opts.ReadTimeout = time.Second
-	}
-	if !q.Has("write_timeout") {
-		opts.WriteTimeout = time.Second
-	}
-	if !q.Has("pool_timeout") {
-		opts.PoolTimeout = 2 * time.Second
-	}
-	if !q.Has("max_retries") {
-		opts.MaxRetries = 1
-	}
+	failFast(u, &opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout, &opts.MaxRetries)
 	client := redis.NewClusterClient(opts)
 	if err := client.ForEachShard(ctx, func(ctx context.Context, c *redis.Client) error {
 		return c.Ping(ctx).Err()
@@ -117,25 +99,23 @@ func OpenRedisCluster(ctx context.Context, rawURL string, prefix string) (*Redis
 // OCSP responder signs live, login answers 503) than by a request that
 // hangs while Redis is away. One retry still covers a pooled connection
 // that Redis closed when it restarted.
-func failFast(opts *redis.Options, rawURL string) {
+func failFast(rawURL string, dial, read, write, pool *time.Duration, retries *int) {
 	q := url.Values{}
 	if u, err := url.Parse(rawURL); err == nil {
 		q = u.Query()
 	}
-	if !q.Has("dial_timeout") {
-		opts.DialTimeout = time.Second
-	}
-	if !q.Has("read_timeout") {
-		opts.ReadTimeout = time.Second
-	}
-	if !q.Has("write_timeout") {
-		opts.WriteTimeout = time.Second
-	}
-	if !q.Has("pool_timeout") {
-		opts.PoolTimeout = 2 * time.Second
+	for _, d := range []struct {
+		param string
+		to    *time.Duration
+		def   time.Duration
+	}{{"dial_timeout", dial, time.Second}, {"read_timeout", read, time.Second},
+		{"write_timeout", write, time.Second}, {"pool_timeout", pool, 2 * time.Second}} {
+		if !q.Has(d.param) {
+			*d.to = d.def
+		}
 	}
 	if !q.Has("max_retries") {
-		opts.MaxRetries = 1
+		*retries = 1
 	}
 }
 
