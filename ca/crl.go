@@ -193,14 +193,14 @@ func (a *Authority) RefreshCRL(ctx context.Context) {
 		return
 	}
 	due := map[int64]bool{}
-	have := map[int64]bool{}
+	latest := map[int64]store.CRL{}
 	for _, c := range list {
-		have[c.Shard] = true
+		latest[c.Shard] = c
 		if a.shardLive(c.Shard) && !a.now().Before(c.ThisUpdate.Add(c.NextUpdate.Sub(c.ThisUpdate)/2)) {
 			due[c.Shard] = true
 		}
 	}
-	if !have[0] {
+	if _, ok := latest[0]; !ok {
 		due[0] = true
 	}
 	a.crlDirty.Range(func(k, _ any) bool {
@@ -212,25 +212,24 @@ func (a *Authority) RefreshCRL(ctx context.Context) {
 			return
 		}
 		a.crlDirty.Delete(shard)
-		if _, err := a.IssueCRL(ctx, shard); err != nil {
+		c, err := a.IssueCRL(ctx, shard)
+		if err != nil {
 			a.crlDirty.Store(shard, struct{}{})
 			a.log.ErrorContext(ctx, "periodic crl issuance failed", "shard", shard, "err", err)
+			continue
 		}
+		latest[shard] = c
 	}
-	a.recordStalestCRL(ctx)
+	a.recordStalestCRL(latest)
 }
 
 // recordStalestCRL sets the CRL metrics from the live shard whose CRL is
 // closest to its nextUpdate: the one an alert must watch.
-func (a *Authority) recordStalestCRL(ctx context.Context) {
-	list, err := a.st.ListCRLs(ctx, a.cfg.Issuer.Name)
-	if err != nil {
-		return
-	}
+func (a *Authority) recordStalestCRL(latest map[int64]store.CRL) {
 	var stalest *store.CRL
-	for i, c := range list {
+	for _, c := range latest {
 		if a.shardLive(c.Shard) && (stalest == nil || c.NextUpdate.Before(stalest.NextUpdate)) {
-			stalest = &list[i]
+			stalest = &c
 		}
 	}
 	if stalest != nil {
@@ -269,9 +268,19 @@ func (a *Authority) SweepStatusChanges(ctx context.Context, since time.Time, see
 			stale[c.CRLShard] = c.StatusChangedAt
 		}
 	}
+	if len(stale) == 0 {
+		return now, next, nil
+	}
+	// Their thisUpdates, without the CRLs themselves (a shard's DER can be
+	// large).
+	issued := map[int64]time.Time{}
+	if list, err := a.st.ListCRLs(ctx, a.cfg.Issuer.Name); err == nil {
+		for _, c := range list {
+			issued[c.Shard] = c.ThisUpdate
+		}
+	}
 	for shard, at := range stale {
-		cur, err := a.st.LatestCRL(ctx, a.cfg.Issuer.Name, shard)
-		if err == nil && !cur.ThisUpdate.Before(at.Truncate(time.Second)) {
+		if tu, ok := issued[shard]; ok && !tu.Before(at.Truncate(time.Second)) {
 			continue
 		}
 		if _, err := a.IssueCRL(ctx, shard); err != nil {

@@ -147,24 +147,31 @@ func (r *Responder) sharedTTL(a answer) time.Duration {
 	return max(a.nextUpdate.Sub(r.now())-r.cfg.Validity/4, time.Second)
 }
 
+// putShared stores an encoded answer in the shared cache while the
+// serial's generation is gen: not at all if it moved before, and deleted
+// again if it moved during the store (Invalidate's delete may have come
+// first). It reports whether the answer stayed.
+func (r *Responder) putShared(ctx context.Context, key string, b []byte, a answer, gb *genCounter, gen uint64) (bool, error) {
+	if gb.Load() != gen {
+		return false, nil
+	}
+	if err := r.cache.Set(ctx, key, b, r.sharedTTL(a)); err != nil {
+		return false, err
+	}
+	if gb.Load() != gen {
+		return false, r.cache.Delete(ctx, key)
+	}
+	return true, nil
+}
+
 // store keeps a freshly signed answer: in the shared cache (unless it is
 // backing off) and in the local one, in both only while the serial's
 // generation is gen; see the package documentation.
 func (r *Responder) store(ctx context.Context, key string, a answer, gb *genCounter, gen uint64) {
-	if gb.Load() != gen {
-		return
-	}
 	b := encodeCached(a)
 	if r.sharedUp() {
-		if err := r.cache.Set(ctx, key, b, r.sharedTTL(a)); err != nil {
+		if _, err := r.putShared(ctx, key, b, a, gb, gen); err != nil {
 			r.sharedFailed(ctx, "set", err)
-		} else if gb.Load() != gen {
-			// Invalidate ran between the check and the store, and its
-			// delete may have come first.
-			if err := r.cache.Delete(ctx, key); err != nil {
-				r.sharedFailed(ctx, "delete", err)
-			}
-			return
 		}
 	}
 	r.storeLocal(ctx, key, b, a, gb, gen)
@@ -248,15 +255,12 @@ func (r *Responder) Presign(ctx context.Context, page func(context.Context) ([]E
 			if err != nil {
 				return signed, err
 			}
-			if gb.Load() != gens[bucket] {
-				break // changed since page read it: the next miss signs it
-			}
-			if err := r.cache.Set(ctx, key, encodeCached(a), r.sharedTTL(a)); err != nil {
+			stored, err := r.putShared(ctx, key, encodeCached(a), a, gb, gens[bucket])
+			if err != nil {
 				return signed, err
 			}
-			if gb.Load() != gens[bucket] {
-				_ = r.cache.Delete(ctx, key)
-				break
+			if !stored {
+				break // changed since page read it: the next miss signs it
 			}
 			signed++
 			r.m.presigned.Inc()

@@ -212,11 +212,11 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	a.setTLS(tlsCert, tlsKey)
 	rcfg := responder.Config{Issuer: a.hier.Issuing, ResponderCert: ocspCert, Signer: ocspKey,
 		Validity: cfg.CA.OCSPValidity, Logger: log, Registerer: a.registry, Miss: cache.ErrMiss}
-	if bus, ok := a.cache.(responder.Bus); ok && cfg.Cache != "memory" {
+	if shared, ok := a.cache.(*cache.Redis); ok {
 		// Shared by replicas: a small in-process cache in front of Redis
 		// (answers live there at most a second), invalidations broadcast.
 		a.local = cache.NewMemory(time.Now, cache.WithMaxEntries(20000), cache.WithMaxBytes(16<<20), cache.WithSweepInterval(10*time.Second))
-		rcfg.Local, rcfg.Bus = a.local, bus
+		rcfg.Local, rcfg.Bus = a.local, shared
 	}
 	a.ocsp, err = responder.New(rcfg, a.auth, a.cache)
 	if err != nil {

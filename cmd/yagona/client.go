@@ -30,6 +30,14 @@ type clientFlags struct {
 	passFile  string
 }
 
+// needHolder checks that the holder's certificate and key were given.
+func (f *clientFlags) needHolder() error {
+	if f.certFile == "" || f.keyFile == "" {
+		return errors.New("--cert and --key are required")
+	}
+	return nil
+}
+
 func (f *clientFlags) register(cmd *cobra.Command, holder bool) {
 	cmd.Flags().StringVar(&f.server, "server", "", "server base URL (default: public_url.https of the configuration)")
 	cmd.Flags().StringVar(&f.caFile, "ca-file", "", "trust anchor PEM (default: DATA/certs/root.pem)")

@@ -35,8 +35,8 @@ func newLoginCmd(g *globals) *cobra.Command {
 		Short: "Log in with your certificate and key; writes an access token for --token-file / YAGONA_TOKEN",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if f.certFile == "" || f.keyFile == "" {
-				return errors.New("--cert and --key are required")
+			if err := f.needHolder(); err != nil {
+				return err
 			}
 			if out == "" {
 				return errors.New("--out is required (the token is a secret: it goes to a file only you can read)")

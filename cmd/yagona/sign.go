@@ -40,8 +40,8 @@ func newSignCmd(g *globals) *cobra.Command {
 		Short: "Sign a file (CAdES B-B, or B-T with the server's time-stamp); writes FILE.p7s",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.certFile == "" || f.keyFile == "" {
-				return errors.New("--cert and --key are required")
+			if err := f.needHolder(); err != nil {
+				return err
 			}
 			if level != "B-B" && level != "B-T" && level != "B-LT" {
 				return errors.New("--level must be B-B, B-T or B-LT")
@@ -327,8 +327,8 @@ func newCosignCmd(g *globals) *cobra.Command {
 		Short: "Add your signature to a signature of FILE, detached or attached (the others are kept byte for byte)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.certFile == "" || f.keyFile == "" {
-				return errors.New("--cert and --key are required")
+			if err := f.needHolder(); err != nil {
+				return err
 			}
 			doc, err := os.ReadFile(args[0])
 			if err != nil {

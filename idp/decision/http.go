@@ -162,6 +162,11 @@ func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.writeView(w, r, d)
+}
+
+// writeView answers 200 with the decision as its parties see it.
+func (s *Service) writeView(w http.ResponseWriter, r *http.Request, d store.Decision) {
 	v, err := s.view(r.Context(), d)
 	if err != nil {
 		s.fail(w, r, err)
@@ -412,12 +417,7 @@ func (s *Service) setState(w http.ResponseWriter, r *http.Request, d store.Decis
 	}
 	d = nd
 	go s.Sweep(context.WithoutCancel(r.Context()))
-	v, err := s.view(r.Context(), d)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	s.writeView(w, r, d)
 }
 
 func (s *Service) handleCombined(w http.ResponseWriter, r *http.Request) {

@@ -199,6 +199,24 @@ func loopbackHost(hostport string) bool {
 	return host == "127.0.0.1" || host == "localhost" || host == "::1"
 }
 
+// decode reads a request body as exactly one JSON object with no unknown
+// fields into in, and returns the identity whose name it left in *key;
+// otherwise it answers 400 or 404 itself.
+func (a *Agent) decode(w http.ResponseWriter, body []byte, in any, key *string) (Identity, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(in); err != nil || dec.More() {
+		fail(w, apiErr{http.StatusBadRequest, "invalid_request", "malformed JSON"})
+		return Identity{}, false
+	}
+	id, ok := a.keys[*key]
+	if !ok {
+		fail(w, apiErr{http.StatusNotFound, "unknown_key", "no such key"})
+		return Identity{}, false
+	}
+	return id, true
+}
+
 func (a *Agent) sign(w http.ResponseWriter, r *http.Request, origin string) {
 	if mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(mt) != "application/json" {
 		fail(w, apiErr{http.StatusUnsupportedMediaType, "invalid_request", "Content-Type must be application/json"})
@@ -217,15 +235,8 @@ func (a *Agent) sign(w http.ResponseWriter, r *http.Request, origin string) {
 		Key    string `json:"key"`
 		ToSign string `json:"to_sign"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil || dec.More() {
-		fail(w, apiErr{http.StatusBadRequest, "invalid_request", "malformed JSON"})
-		return
-	}
-	id, ok := a.keys[in.Key]
+	id, ok := a.decode(w, body, &in, &in.Key)
 	if !ok {
-		fail(w, apiErr{http.StatusNotFound, "unknown_key", "no such key"})
 		return
 	}
 	ch, err := ParseChallenge(in.ToSign)
@@ -322,15 +333,8 @@ func (a *Agent) signDocument(w http.ResponseWriter, r *http.Request, origin stri
 		Document string `json:"document"`
 		Attached bool   `json:"attached"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil || dec.More() {
-		fail(w, apiErr{http.StatusBadRequest, "invalid_request", "malformed JSON"})
-		return
-	}
-	id, ok := a.keys[in.Key]
+	id, ok := a.decode(w, body, &in, &in.Key)
 	if !ok {
-		fail(w, apiErr{http.StatusNotFound, "unknown_key", "no such key"})
 		return
 	}
 	doc, err := base64.StdEncoding.DecodeString(in.Document)
