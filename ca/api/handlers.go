@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/yagona/yagona/ca"
-	"github.com/yagona/yagona/pkg/operator"
+	"github.com/yagona/yagona/internal/operator"
 )
 
 type actorKey struct{}

@@ -43,7 +43,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/yagona/yagona/pkg/load"
+	"github.com/yagona/yagona/internal/load"
 )
 
 func main() {

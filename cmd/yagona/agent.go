@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/yagona/yagona/pkg/agent"
+	"github.com/yagona/yagona/internal/agent"
 )
 
 // newAgentCmd is `yagona agent`: the local signing agent the login page

@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yagona/yagona/pkg/load"
+	"github.com/yagona/yagona/internal/load"
 	"github.com/yagona/yagona/pkg/store/storetest"
 )
 
 // The HTTP benchmarks start a real server in-process and drive it through
-// pkg/load, the same code as cmd/yagona-load. Setup (people, enrollments,
+// internal/load, the same code as cmd/yagona-load. Setup (people, enrollments,
 // CSRs) is untimed. They report requests/s, p50/p99 and the ratio of the
 // request rate to this machine's single-core ECDSA P-256 signing rate,
 // measured in the same run (docs/performance.md).

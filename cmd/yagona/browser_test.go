@@ -19,7 +19,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/yagona/yagona/pkg/agent"
+	"github.com/yagona/yagona/internal/agent"
 )
 
 var updateScreenshot = flag.Bool("update-screenshot", false, "write docs/login-page.png from the browser test")

@@ -16,7 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/yagona/yagona/pkg/operator"
+	"github.com/yagona/yagona/internal/operator"
 )
 
 // clientFlags are the flags of commands that talk to a running server.

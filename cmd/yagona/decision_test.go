@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yagona/yagona/pkg/agent"
+	"github.com/yagona/yagona/internal/agent"
 	"github.com/yagona/yagona/pkg/kms"
 )
 

@@ -16,8 +16,8 @@ import (
 
 	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/idp"
+	"github.com/yagona/yagona/internal/operator"
 	"github.com/yagona/yagona/pkg/kms"
-	"github.com/yagona/yagona/pkg/operator"
 	"github.com/yagona/yagona/pkg/revocation"
 	"github.com/yagona/yagona/pkg/store"
 )

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yagona/yagona/pkg/load"
+	"github.com/yagona/yagona/internal/load"
 	"github.com/yagona/yagona/pkg/store/storetest"
 )
 

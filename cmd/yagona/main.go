@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/yagona/yagona/pkg/reqid"
+	"github.com/yagona/yagona/internal/reqid"
 )
 
 func main() {

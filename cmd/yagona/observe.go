@@ -8,8 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/yagona/yagona/pkg/access"
-	"github.com/yagona/yagona/pkg/reqid"
+	"github.com/yagona/yagona/internal/access"
+	"github.com/yagona/yagona/internal/reqid"
 )
 
 // observer holds the process-wide request recorder and the readiness

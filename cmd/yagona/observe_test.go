@@ -20,8 +20,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/yagona/yagona/pkg/load"
-	"github.com/yagona/yagona/pkg/reqid"
+	"github.com/yagona/yagona/internal/load"
+	"github.com/yagona/yagona/internal/reqid"
 )
 
 // logTB captures what the server logs (through testWriter) besides

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/yagona/yagona/ca"
-	"github.com/yagona/yagona/pkg/operator"
+	"github.com/yagona/yagona/internal/operator"
 	"github.com/yagona/yagona/pkg/store"
 )
 

@@ -78,7 +78,7 @@ func serve(ctx context.Context, cfg *Config, g *globals, lnS, lnP net.Listener) 
 	srvS.TLSConfig = tlsCfg
 	srvP := newHTTPServer(open, log)
 	// Each replica renews its own system certificates; the shared jobs run
-	// on whichever replica holds their lease (pkg/leader).
+	// on whichever replica holds their lease (internal/leader).
 	go a.runSystemCertRenewal(ctx, time.Hour)
 	go a.runReadiness(ctx, 15*time.Second)
 	a.runJobs(ctx)

@@ -30,8 +30,8 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/yagona/yagona/configs"
+	"github.com/yagona/yagona/internal/load"
 	"github.com/yagona/yagona/pkg/cms"
-	"github.com/yagona/yagona/pkg/load"
 )
 
 type testCA struct {

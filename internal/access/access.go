@@ -1,6 +1,6 @@
 // Package access records what each HTTP request did: one access-log line at
 // debug level (method, path without the query, status, bytes, duration,
-// remote address; the request id through the context, see pkg/reqid) and
+// remote address; the request id through the context, see internal/reqid) and
 // the Prometheus metrics yagona_http_requests_total{listener,route,code}
 // and yagona_http_request_duration_seconds{listener,route}.
 //

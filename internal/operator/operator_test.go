@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yagona/yagona/pkg/operator"
+	"github.com/yagona/yagona/internal/operator"
 	"github.com/yagona/yagona/pkg/store"
 )
 

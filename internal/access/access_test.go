@@ -13,7 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/yagona/yagona/pkg/reqid"
+	"github.com/yagona/yagona/internal/reqid"
 )
 
 func TestRecorder(t *testing.T) {
