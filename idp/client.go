@@ -84,6 +84,9 @@ var knownScopes = []string{"openid", "profile", "pinfl", "organization", "offlin
 // ErrClient is wrapped by registration errors caused by the input.
 var ErrClient = errors.New("invalid client metadata")
 
+// ErrClientExists is wrapped, with ErrClient, when the client id is taken.
+var ErrClientExists = errors.New("exists")
+
 func clientErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrClient, fmt.Sprintf(format, args...))
 }
@@ -305,7 +308,7 @@ func (p *Provider) RegisterClient(ctx context.Context, in ClientInput, actor str
 	now := p.now()
 	if err := p.st.CreateClient(ctx, store.Client{ID: c.ID, Metadata: meta, CreatedAt: now, UpdatedAt: now}); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
-			return nil, clientErr("client %q exists", c.ID)
+			return nil, fmt.Errorf("%w: client %q %w", ErrClient, c.ID, ErrClientExists)
 		}
 		return nil, err
 	}

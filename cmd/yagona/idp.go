@@ -134,7 +134,7 @@ func (a *app) ensureCLIClient(ctx context.Context) error {
 	_, err := a.idp.RegisterClient(ctx, idp.ClientInput{ID: cliClient, Name: "Yagona CLI", RedirectURIs: []string{cliRedirect},
 		GrantTypes: []string{idp.GrantCode}, AuthMethod: idp.AuthNone,
 		Scopes: []string{"openid", "pinfl", "ca:officer", "ca:admin", "clients:admin"}}, "system")
-	if err != nil && strings.Contains(err.Error(), "exists") {
+	if errors.Is(err, idp.ErrClientExists) {
 		return nil // another replica registered it first
 	}
 	return err

@@ -26,6 +26,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -38,7 +39,6 @@ import (
 	"io"
 	"math/big"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/digitorus/pkcs7"
@@ -54,6 +54,10 @@ var (
 	// ErrDigest is wrapped with ErrSignature when the message-digest
 	// attribute does not match the content (the document was changed).
 	ErrDigest = errors.New("message digest does not match the content")
+	// ErrContentType is wrapped with ErrSignature when the content-type
+	// signed attribute is missing, repeated or not the encapsulated
+	// content type (RFC 5652 §11.1).
+	ErrContentType = errors.New("content-type attribute missing, repeated or not the encapsulated type")
 )
 
 // MaxSize is the largest SignedData Verify accepts.
@@ -359,7 +363,7 @@ func verifySigner(si *signerInfo, sd *Signed, eContentType asn1.ObjectIdentifier
 			s.SignedAttrs = append(s.SignedAttrs, a.Type.String())
 		}
 		if nct != 1 || !ct.Equal(eContentType) {
-			return s, fmt.Errorf("%w: content-type attribute missing, repeated or not the encapsulated type", ErrSignature)
+			return s, fmt.Errorf("%w: %w", ErrSignature, ErrContentType)
 		}
 		if nmd != 1 {
 			return s, fmt.Errorf("%w: message-digest attribute missing or repeated", ErrSignature)
@@ -515,6 +519,9 @@ func Sign(content []byte, cert *x509.Certificate, chain []*x509.Certificate, key
 		} else if k.Curve != elliptic.P256() {
 			return nil, fmt.Errorf("%w: curve %s", ErrUnsupported, k.Curve.Params().Name)
 		}
+	case *rsa.PublicKey, ed25519.PublicKey:
+	default:
+		return nil, fmt.Errorf("%w: key type %T", ErrUnsupported, k)
 	}
 	sd.SetDigestAlgorithm(digest)
 	h := sha256.Sum256(cert.Raw)
@@ -522,9 +529,6 @@ func Sign(content []byte, cert *x509.Certificate, chain []*x509.Certificate, key
 	// AddSigner, not AddSignerChain: the latter re-verifies the chain's
 	// signatures on every call; the chain goes in as plain certificates.
 	if err := sd.AddSigner(cert, key, pkcs7.SignerInfoConfig{ExtraSignedAttributes: []pkcs7.Attribute{attr}}); err != nil {
-		if strings.Contains(err.Error(), "unknown key type") {
-			return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
-		}
 		return nil, fmt.Errorf("cms: sign: %w", err)
 	}
 	for _, c := range chain {

@@ -3,6 +3,7 @@ package cms
 import (
 	"bytes"
 	"encoding/asn1"
+	"github.com/digitorus/pkcs7"
 	"slices"
 
 	"crypto"
@@ -426,5 +427,47 @@ func TestSignPSS(t *testing.T) {
 	run(t, dir, "cms", "-verify", "-cades", "-binary", "-inform", "DER", "-in", "pss.der", "-content", "msg.txt", "-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null")
 	if _, err := SignPSS(content, p.leaf, nil, ecKey(t, elliptic.P256()), true, time.Now()); !errors.Is(err, ErrUnsupported) {
 		t.Fatalf("PSS with an EC key: %v", err)
+	}
+}
+
+// oddSigner is a key of a type no CMS algorithm covers.
+type oddSigner struct{ crypto.Signer }
+
+func (oddSigner) Public() crypto.PublicKey { return struct{}{} }
+
+// TestSignUnsupportedKey: a key type CMS cannot name is ErrUnsupported,
+// recognised by type before the signing library sees it.
+func TestSignUnsupportedKey(t *testing.T) {
+	p := newPKI(t, ecKey(t, elliptic.P256()))
+	if _, err := Sign([]byte("x"), p.leaf, nil, oddSigner{p.key}, false, time.Now()); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("Sign = %v; want ErrUnsupported", err)
+	}
+	if _, err := Sign([]byte("x"), p.leaf, nil, ecKey(t, elliptic.P224()), false, time.Now()); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("Sign with P-224 = %v; want ErrUnsupported", err)
+	}
+}
+
+// TestVerifyContentTypeMismatch: a content-type attribute that is not the
+// encapsulated type is ErrSignature and ErrContentType, so validation can
+// report FORMAT_FAILURE by kind.
+func TestVerifyContentTypeMismatch(t *testing.T) {
+	p := newPKI(t, ecKey(t, elliptic.P256()))
+	sd, err := pkcs7.NewSignedData([]byte("to sign"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
+	if err := sd.AddSigner(p.leaf, p.key, pkcs7.SignerInfoConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	// The attribute says id-data; the encapsulated type now says TSTInfo.
+	sd.SetContentType(asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 4})
+	der, err := sd.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Verify(der, nil)
+	if !errors.Is(err, ErrSignature) || !errors.Is(err, ErrContentType) {
+		t.Fatalf("Verify = %v; want ErrSignature and ErrContentType", err)
 	}
 }

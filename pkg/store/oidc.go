@@ -3,7 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -354,7 +354,7 @@ func normScopes(scopes []string) []string {
 func (s *sqlStore) PutConsent(ctx context.Context, c Consent) error {
 	for _, sc := range c.Scopes {
 		if sc == "" || strings.ContainsAny(sc, " \t\n") {
-			return errors.New("store: consent: scope names must be non-empty without spaces")
+			return fmt.Errorf("%w: consent: scope names must be non-empty without spaces", ErrInvalid)
 		}
 	}
 	q := `INSERT INTO consents (subject, client_id, scopes, granted_at) VALUES (?, ?, ?, ?)

@@ -256,8 +256,10 @@ func mapErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrAlreadyExists) || errors.Is(err, ErrConflict) || strings.HasPrefix(err.Error(), "store: ") {
-		return err // mapped already
+	for _, known := range []error{ErrNotFound, ErrAlreadyExists, ErrConflict, ErrReused, ErrUnavailable, ErrInvalid} {
+		if errors.Is(err, known) {
+			return err // mapped already
+		}
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound

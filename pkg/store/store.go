@@ -40,6 +40,9 @@ var (
 	// of the above: the database could not be reached, timed out, or
 	// refused the statement for a reason of its own. Callers answer 503.
 	ErrUnavailable = errors.New("store: unavailable")
+	// ErrInvalid means the record handed in breaks a rule of the store
+	// (a consent scope with spaces, for example): nothing was written.
+	ErrInvalid = errors.New("store: invalid record")
 )
 
 // Person is a natural person, identified by the 14-digit PINFL.

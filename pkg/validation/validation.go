@@ -262,7 +262,7 @@ func (v *Validator) signer(ctx context.Context, sd *cms.Signed, s cms.Signer, vt
 	case errors.Is(s.Err, cms.ErrUnsupported):
 		o.check(CAlgorithm, false, Indeterminate, CryptoConstraintsNoPOE, s.Err.Error())
 		return r
-	case errors.Is(s.Err, cms.ErrSignature) && bytes.Contains([]byte(s.Err.Error()), []byte("content-type")):
+	case errors.Is(s.Err, cms.ErrContentType):
 		o.check(CContentType, false, TotalFailed, FormatFailure, s.Err.Error())
 		return r
 	case errors.Is(s.Err, cms.ErrSignature):
