@@ -27,7 +27,7 @@ func adminUnavailable(w http.ResponseWriter) {
 
 func (p *Provider) admin(w http.ResponseWriter, r *http.Request) (string, bool) {
 	if p.cfg.Admin == nil {
-		adminProblem(w, http.StatusNotFound, "not_found", "")
+		adminProblem(w, http.StatusNotFound, "not_found", "the client administration API is not enabled")
 		return "", false
 	}
 	actor, err := p.cfg.Admin(r, "clients:admin")
