@@ -12,21 +12,12 @@ import (
 
 // handleConsentPage shows what the client asks for.
 func (p *Provider) handleConsentPage(w http.ResponseWriter, r *http.Request) {
-	web.SetLang(w, r)
-	ctx := r.Context()
-	id := r.URL.Query().Get("request")
-	lr, e := p.loadLogin(ctx, r, id)
-	if e != nil {
-		p.showError(w, r, loginPageError(e))
+	id, lr, c, ok := p.pageRequest(w, r)
+	if !ok {
 		return
 	}
 	if lr.SessionSecretHash == "" {
 		p.showError(w, r, &pageError{http.StatusBadRequest, errInvalidRequest, "error.bad_request", ""})
-		return
-	}
-	c, err := p.client(ctx, lr.Auth.ClientID)
-	if err != nil || c == nil {
-		p.showError(w, r, &pageError{http.StatusBadRequest, errInvalidRequest, "error.unknown_client", ""})
 		return
 	}
 	p.pages.Render(w, r, web.ConsentPage{Request: id, ClientName: c.Name, CSRF: p.csrf(r, "consent:"+id), Scopes: lr.Auth.Scopes}, http.StatusOK)

@@ -118,9 +118,7 @@ func (p *Provider) RunKeyRotation(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := p.rotateKeys(ctx); err != nil {
-				p.log.ErrorContext(ctx, "token key rotation failed", "err", err)
-			}
+			p.RotateKeys(ctx)
 		}
 	}
 }

@@ -40,20 +40,30 @@ func (p *Provider) loadLogin(ctx context.Context, r *http.Request, id string) (*
 // the detail, which is for programs).
 func loginPageError(e *login.Error) *pageError { return &pageError{e.Status, e.Code, e.Key, ""} }
 
-// handleLoginPage shows the login page of a pending request, with every
-// login method's offer.
-func (p *Provider) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+// pageRequest reads the pending login request a page names (?request=)
+// and its client; on failure it has shown the error page.
+func (p *Provider) pageRequest(w http.ResponseWriter, r *http.Request) (string, *loginRequest, *Client, bool) {
 	web.SetLang(w, r)
 	ctx := r.Context()
 	id := r.URL.Query().Get("request")
 	lr, e := p.loadLogin(ctx, r, id)
 	if e != nil {
 		p.showError(w, r, loginPageError(e))
-		return
+		return "", nil, nil, false
 	}
 	c, err := p.client(ctx, lr.Auth.ClientID)
 	if err != nil || c == nil {
 		p.showError(w, r, &pageError{http.StatusBadRequest, errInvalidRequest, "error.unknown_client", ""})
+		return "", nil, nil, false
+	}
+	return id, lr, c, true
+}
+
+// handleLoginPage shows the login page of a pending request, with every
+// login method's offer.
+func (p *Provider) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	id, _, c, ok := p.pageRequest(w, r)
+	if !ok {
 		return
 	}
 	pg := web.LoginPage{Request: id, ClientName: c.Name, CSRF: p.csrf(r, id)}

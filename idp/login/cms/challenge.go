@@ -49,15 +49,10 @@ type steps struct {
 func (s *steps) begin(w http.ResponseWriter, r *http.Request) {
 	defer s.h.Observe(stepChallenge, time.Now())
 	ctx := r.Context()
-	if s.h.Limited(ctx, r, "") {
-		login.WriteError(w, login.RateLimited("too many failed attempts; wait a minute"))
-		return
-	}
 	var in struct {
 		Request string `json:"request"`
 	}
-	if e := login.Decode(w, r, maxBeginBody, &in); e != nil {
-		login.WriteError(w, e)
+	if !s.intake(w, r, maxBeginBody, &in) {
 		return
 	}
 	req, e := s.h.Request(ctx, r, in.Request)
@@ -76,6 +71,20 @@ func (s *steps) begin(w http.ResponseWriter, r *http.Request) {
 	}
 	s.h.Count("challenge")
 	httpjson.Write(w, http.StatusOK, map[string]any{"to_sign": toSign, "expires_in": int(s.ttl / time.Second)})
+}
+
+// intake refuses a source past its failed attempts, then reads the body
+// into v; on failure it has answered.
+func (s *steps) intake(w http.ResponseWriter, r *http.Request, maxBytes int64, v any) bool {
+	if s.h.Limited(r.Context(), r, "") {
+		login.WriteError(w, login.RateLimited("too many failed attempts; wait a minute"))
+		return false
+	}
+	if e := login.Decode(w, r, maxBytes, v); e != nil {
+		login.WriteError(w, e)
+		return false
+	}
+	return true
 }
 
 // takeChallenge removes the request's challenge (so it is used at most

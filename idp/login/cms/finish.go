@@ -26,16 +26,11 @@ const (
 // person in.
 func (s *steps) finish(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if s.h.Limited(ctx, r, "") {
-		login.WriteError(w, login.RateLimited("too many failed attempts; wait a minute"))
-		return
-	}
 	var in struct {
 		Request   string `json:"request"`
 		Signature string `json:"signature"`
 	}
-	if e := login.Decode(w, r, maxFinishBody, &in); e != nil {
-		login.WriteError(w, e)
+	if !s.intake(w, r, maxFinishBody, &in) {
 		return
 	}
 	next, e := s.login(ctx, w, r, in.Request, in.Signature)
