@@ -26,7 +26,9 @@
 // JWTs (keys.go, jwt.go); clients and client authentication (client.go,
 // clients.go, clientauth.go); the administration API (admin.go); pages
 // (pages.go, consent.go, verify.go); the login page and the host of the
-// login methods (login.go, methods.go, ratelimit.go).
+// login methods (login.go, methods.go, ratelimit.go); wiring (idp.go,
+// routes.go), cache helpers and the audit trail (state.go), OAuth errors
+// (errors.go), discovery and metrics.
 //
 // # State
 //
