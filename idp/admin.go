@@ -4,19 +4,36 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+
+	"github.com/yagona/yagona/pkg/httpjson"
+	"github.com/yagona/yagona/pkg/store"
 )
 
 // The administrator API for clients. Every call needs the clients:admin
-// scope (or the bootstrap credential); Config.Admin decides.
+// scope (or the bootstrap credential); Config.Admin decides. Errors are
+// RFC 9457 problem documents whose "error" member is the code:
+// not_found, unauthorized, invalid_request (a body that is not the
+// expected JSON), invalid_client_metadata, temporarily_unavailable.
+
+const maxAdminBody = 64 << 10
+
+func adminProblem(w http.ResponseWriter, status int, code, detail string) {
+	httpjson.WriteProblem(w, httpjson.NewProblem(status, code, detail))
+}
+
+func adminUnavailable(w http.ResponseWriter) {
+	adminProblem(w, http.StatusServiceUnavailable, errTemporarilyUnavail, "try again")
+}
+
 func (p *Provider) admin(w http.ResponseWriter, r *http.Request) (string, bool) {
 	if p.cfg.Admin == nil {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found"})
+		adminProblem(w, http.StatusNotFound, "not_found", "the client administration API is not enabled")
 		return "", false
 	}
 	actor, err := p.cfg.Admin(r, "clients:admin")
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="yagona", scope="clients:admin"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized", "error_description": "an administrator token with scope clients:admin is required"})
+		adminProblem(w, http.StatusUnauthorized, "unauthorized", "an administrator token with scope clients:admin is required")
 		return "", false
 	}
 	return actor, true
@@ -28,21 +45,26 @@ func (p *Provider) handleAdminCreateClient(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	var in ClientInput
-	if ae := decodeJSON(r, &in, 64<<10); ae != nil {
-		writeAPIError(w, ae)
+	if err := httpjson.Decode(w, r, httpjson.Rules{TypeRequired: true, MaxBytes: maxAdminBody}, &in); err != nil {
+		status, detail := http.StatusBadRequest, "cannot read the body"
+		var he *httpjson.Error
+		if errors.As(err, &he) {
+			status, detail = he.Status, he.Detail
+		}
+		adminProblem(w, status, errInvalidRequest, detail)
 		return
 	}
 	rc, err := p.RegisterClient(r.Context(), in, actor)
 	if err != nil {
 		if errors.Is(err, ErrClient) {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_client_metadata", "error_description": err.Error()})
+			adminProblem(w, http.StatusBadRequest, "invalid_client_metadata", err.Error())
 			return
 		}
 		p.log.ErrorContext(r.Context(), "client registration failed", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": errTemporarilyUnavail})
+		adminUnavailable(w)
 		return
 	}
-	writeJSON(w, http.StatusCreated, rc)
+	httpjson.Write(w, http.StatusCreated, rc)
 }
 
 func (p *Provider) handleAdminListClients(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +73,7 @@ func (p *Provider) handleAdminListClients(w http.ResponseWriter, r *http.Request
 	}
 	recs, err := p.st.ListClients(r.Context())
 	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": errTemporarilyUnavail})
+		adminUnavailable(w)
 		return
 	}
 	out := []clientView{}
@@ -62,7 +84,7 @@ func (p *Provider) handleAdminListClients(w http.ResponseWriter, r *http.Request
 		}
 		out = append(out, view(c))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"clients": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"clients": out})
 }
 
 // clientView is a client as the admin API shows it (no secret hash).
@@ -78,21 +100,16 @@ func (p *Provider) handleAdminGetClient(w http.ResponseWriter, r *http.Request) 
 	if _, ok := p.admin(w, r); !ok {
 		return
 	}
-	rec, err := p.st.GetClient(r.Context(), r.PathValue("id"))
-	if err != nil {
-		if isNotFound(err) {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found"})
-			return
-		}
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": errTemporarilyUnavail})
+	rec, ok := p.adminClientRecord(w, r)
+	if !ok {
 		return
 	}
 	c, err := decodeClient(rec)
 	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": errTemporarilyUnavail})
+		adminUnavailable(w)
 		return
 	}
-	writeJSON(w, http.StatusOK, view(c))
+	httpjson.Write(w, http.StatusOK, view(c))
 }
 
 // handleAdminDisableClient disables a client (records are never deleted):
@@ -102,23 +119,33 @@ func (p *Provider) handleAdminDisableClient(w http.ResponseWriter, r *http.Reque
 	if !ok {
 		return
 	}
-	ctx := r.Context()
-	rec, err := p.st.GetClient(ctx, r.PathValue("id"))
-	if err != nil {
-		if isNotFound(err) {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found"})
-			return
-		}
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": errTemporarilyUnavail})
+	rec, ok := p.adminClientRecord(w, r)
+	if !ok {
 		return
 	}
+	ctx := r.Context()
 	rec.Disabled = true
 	rec.UpdatedAt = p.now()
 	if err := p.st.UpdateClient(ctx, rec); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": errTemporarilyUnavail})
+		adminUnavailable(w)
 		return
 	}
 	p.clients.Delete(rec.ID)
 	p.audit(ctx, actor, "client.disable", rec.ID, nil)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// adminClientRecord reads the record of the client the path names; on
+// failure it has answered.
+func (p *Provider) adminClientRecord(w http.ResponseWriter, r *http.Request) (store.Client, bool) {
+	rec, err := p.st.GetClient(r.Context(), r.PathValue("id"))
+	if err != nil {
+		if isNotFound(err) {
+			adminProblem(w, http.StatusNotFound, "not_found", "no such client")
+		} else {
+			adminUnavailable(w)
+		}
+		return store.Client{}, false
+	}
+	return rec, true
 }

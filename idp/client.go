@@ -1,11 +1,6 @@
 package idp
 
 import (
-	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,8 +10,6 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-
-	"github.com/yagona/yagona/pkg/store"
 )
 
 // Client authentication methods.
@@ -98,98 +91,141 @@ func (in ClientInput) validate() (*Client, error) {
 		BackchannelLogoutURI: in.BackchannelLogoutURI, GrantTypes: in.GrantTypes, Scopes: in.Scopes, AuthMethod: in.AuthMethod,
 		JWKS: in.JWKS, TLSSubjectDN: in.TLSSubjectDN, Consent: in.Consent, SubjectType: in.SubjectType,
 		SectorIdentifier: in.SectorIdentifier, Audience: in.Audience}
+	for _, check := range clientChecks {
+		if err := check(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// clientChecks check a client's metadata in turn, filling in defaults.
+var clientChecks = []func(c *Client) error{
+	checkClientName, checkGrantTypes, checkClientURIs, checkClientScopes, checkAuthMethod, checkSubjectType, checkAudience,
+}
+
+func checkClientName(c *Client) error {
 	if !validClientID(c.ID) {
-		return nil, clientErr("client_id must be 3 to 64 characters of a-z, 0-9, '.', '_' or '-'")
+		return clientErr("client_id must be 3 to 64 characters of a-z, 0-9, '.', '_' or '-'")
 	}
 	if strings.TrimSpace(c.Name) == "" || len(c.Name) > 200 {
-		return nil, clientErr("client_name is required (at most 200 bytes)")
+		return clientErr("client_name is required (at most 200 bytes)")
 	}
+	return nil
+}
+
+func checkGrantTypes(c *Client) error {
 	if len(c.GrantTypes) == 0 {
 		c.GrantTypes = []string{GrantCode, GrantRefresh}
 	}
 	for _, g := range c.GrantTypes {
 		if g != GrantCode && g != GrantRefresh && g != GrantClientCredentials {
-			return nil, clientErr("unknown grant type %q", g)
+			return clientErr("unknown grant type %q", g)
 		}
 	}
 	if c.has(GrantCode) && len(c.RedirectURIs) == 0 {
-		return nil, clientErr("the authorization_code grant needs at least one redirect URI")
+		return clientErr("the authorization_code grant needs at least one redirect URI")
 	}
+	return nil
+}
+
+func checkClientURIs(c *Client) error {
 	for _, u := range c.RedirectURIs {
 		if err := checkRedirectURI(u); err != nil {
-			return nil, clientErr("redirect URI %q: %v", u, err)
+			return clientErr("redirect URI %q: %v", u, err)
 		}
 	}
 	for _, u := range c.PostLogoutRedirectURIs {
 		if err := checkRedirectURI(u); err != nil {
-			return nil, clientErr("post-logout redirect URI %q: %v", u, err)
+			return clientErr("post-logout redirect URI %q: %v", u, err)
 		}
 	}
 	if c.BackchannelLogoutURI != "" {
 		if err := checkRedirectURI(c.BackchannelLogoutURI); err != nil {
-			return nil, clientErr("back-channel logout URI: %v", err)
+			return clientErr("back-channel logout URI: %v", err)
 		}
 	}
+	return nil
+}
+
+func checkClientScopes(c *Client) error {
 	if len(c.Scopes) == 0 {
 		c.Scopes = []string{"openid", "profile", "pinfl"}
 	}
 	for _, s := range c.Scopes {
 		if !slices.Contains(knownScopes, s) {
-			return nil, clientErr("unknown scope %q", s)
+			return clientErr("unknown scope %q", s)
 		}
 	}
+	return nil
+}
+
+// checkAuthMethod checks the token endpoint authentication method and the
+// metadata only it may carry (jwks, the TLS subject).
+func checkAuthMethod(c *Client) error {
 	switch c.AuthMethod {
 	case "":
 		c.AuthMethod = AuthSecretBasic
 	case AuthSecretBasic, AuthPrivateKeyJWT, AuthTLSClient:
 	case AuthNone:
 		if c.has(GrantClientCredentials) {
-			return nil, clientErr("a public client cannot use client_credentials")
+			return clientErr("a public client cannot use client_credentials")
 		}
 	default:
-		return nil, clientErr("unknown token_endpoint_auth_method %q", c.AuthMethod)
+		return clientErr("unknown token_endpoint_auth_method %q", c.AuthMethod)
 	}
 	if c.AuthMethod == AuthPrivateKeyJWT {
 		if _, err := parseClientJWKS(c.JWKS); err != nil {
-			return nil, clientErr("jwks: %v", err)
+			return clientErr("jwks: %v", err)
 		}
 	} else if len(c.JWKS) > 0 {
-		return nil, clientErr("jwks is only for private_key_jwt")
+		return clientErr("jwks is only for private_key_jwt")
 	}
 	if c.AuthMethod == AuthTLSClient {
 		if strings.TrimSpace(c.TLSSubjectDN) == "" {
-			return nil, clientErr("tls_client_auth needs tls_client_auth_subject_dn")
+			return clientErr("tls_client_auth needs tls_client_auth_subject_dn")
 		}
 	} else if c.TLSSubjectDN != "" {
-		return nil, clientErr("tls_client_auth_subject_dn is only for tls_client_auth")
+		return clientErr("tls_client_auth_subject_dn is only for tls_client_auth")
 	}
+	return nil
+}
+
+// checkSubjectType checks public or pairwise subjects; a pairwise client
+// whose redirect URIs share one host gets that host as its sector.
+func checkSubjectType(c *Client) error {
 	switch c.SubjectType {
 	case "":
 		c.SubjectType = "public"
 	case "public":
 	case "pairwise":
-		if c.SectorIdentifier == "" {
-			hosts := map[string]bool{}
-			for _, u := range c.RedirectURIs {
-				pu, _ := url.Parse(u)
-				hosts[pu.Hostname()] = true
-			}
-			if len(hosts) != 1 {
-				return nil, clientErr("pairwise subjects with redirect URIs on several hosts need sector_identifier")
-			}
-			for h := range hosts {
-				c.SectorIdentifier = h
-			}
+		if c.SectorIdentifier != "" {
+			return nil
+		}
+		hosts := map[string]bool{}
+		for _, u := range c.RedirectURIs {
+			pu, _ := url.Parse(u)
+			hosts[pu.Hostname()] = true
+		}
+		if len(hosts) != 1 {
+			return clientErr("pairwise subjects with redirect URIs on several hosts need sector_identifier")
+		}
+		for h := range hosts {
+			c.SectorIdentifier = h
 		}
 	default:
-		return nil, clientErr("subject_type must be public or pairwise")
+		return clientErr("subject_type must be public or pairwise")
 	}
+	return nil
+}
+
+func checkAudience(c *Client) error {
 	for _, a := range c.Audience {
 		if a == "" || len(a) > 200 {
-			return nil, clientErr("bad audience %q", a)
+			return clientErr("bad audience %q", a)
 		}
 	}
-	return c, nil
+	return nil
 }
 
 func validClientID(s string) bool {
@@ -251,111 +287,4 @@ func parseClientJWKS(raw json.RawMessage) (*jose.JSONWebKeySet, error) {
 		}
 	}
 	return &set, nil
-}
-
-func decodeClient(rec store.Client) (*Client, error) {
-	var c Client
-	if err := json.Unmarshal(rec.Metadata, &c); err != nil {
-		return nil, fmt.Errorf("client %s: metadata: %w", rec.ID, err)
-	}
-	c.ID, c.Disabled, c.CreatedAt = rec.ID, rec.Disabled, rec.CreatedAt
-	if c.AuthMethod == AuthPrivateKeyJWT {
-		k, err := parseClientJWKS(c.JWKS)
-		if err != nil {
-			return nil, fmt.Errorf("client %s: jwks: %w", rec.ID, err)
-		}
-		c.keys = k
-	}
-	return &c, nil
-}
-
-// newSecret returns a client secret (256 bits, base64url) and its hash.
-func newSecret() (string, []byte) {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	s := "ycs_" + base64.RawURLEncoding.EncodeToString(b)
-	h := sha256.Sum256([]byte(s))
-	return s, h[:]
-}
-
-func (c *Client) secretMatches(secret string) bool {
-	h := sha256.Sum256([]byte(secret))
-	return len(c.SecretHash) == sha256.Size && subtle.ConstantTimeCompare(h[:], c.SecretHash) == 1
-}
-
-// RegisteredClient is what registration returns: the client and, once,
-// its secret.
-type RegisteredClient struct {
-	Client
-	Secret string `json:"client_secret,omitempty"`
-}
-
-// RegisterClient validates and stores a client, generating its secret when
-// it authenticates with one.
-func (p *Provider) RegisterClient(ctx context.Context, in ClientInput, actor string) (*RegisteredClient, error) {
-	c, err := in.validate()
-	if err != nil {
-		return nil, err
-	}
-	out := &RegisteredClient{}
-	if c.AuthMethod == AuthSecretBasic {
-		out.Secret, c.SecretHash = newSecret()
-	}
-	meta, err := json.Marshal(c)
-	if err != nil {
-		return nil, err
-	}
-	now := p.now()
-	if err := p.st.CreateClient(ctx, store.Client{ID: c.ID, Metadata: meta, CreatedAt: now, UpdatedAt: now}); err != nil {
-		if errors.Is(err, store.ErrAlreadyExists) {
-			return nil, fmt.Errorf("%w: client %q %w", ErrClient, c.ID, ErrClientExists)
-		}
-		return nil, err
-	}
-	p.clients.Delete(c.ID)
-	p.audit(ctx, actor, "client.register", c.ID, map[string]any{"auth_method": c.AuthMethod, "grant_types": c.GrantTypes, "scopes": c.Scopes})
-	c.CreatedAt = now
-	out.Client = *c
-	return out, nil
-}
-
-// clientCacheTTL bounds how long a replica keeps using a client record it
-// read: a registration change (disabling, say) reaches every replica
-// within it.
-const clientCacheTTL = 10 * time.Second
-
-type cachedClient struct {
-	c       *Client // nil: unknown or disabled
-	expires time.Time
-}
-
-// client loads an enabled client; nil and no error when it is unknown or
-// disabled. Records are kept in process for clientCacheTTL: every login
-// and token request reads its client several times.
-func (p *Provider) client(ctx context.Context, id string) (*Client, error) {
-	if !validClientID(id) {
-		return nil, nil
-	}
-	now := p.now()
-	if v, ok := p.clients.Load(id); ok {
-		if cc := v.(cachedClient); now.Before(cc.expires) {
-			return cc.c, nil
-		}
-	}
-	rec, err := p.st.GetClient(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil // not cached: the map holds registered clients only
-	}
-	if err != nil {
-		return nil, err
-	}
-	c, err := decodeClient(rec)
-	if err != nil {
-		return nil, err
-	}
-	if c.Disabled {
-		c = nil
-	}
-	p.clients.Store(id, cachedClient{c: c, expires: now.Add(clientCacheTTL)})
-	return c, nil
 }

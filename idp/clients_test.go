@@ -16,6 +16,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/yagona/yagona/idp/login/tlscert"
 )
 
 func TestClientValidation(t *testing.T) {
@@ -206,21 +208,21 @@ func TestTLSLogin(t *testing.T) {
 	h := e.ca.person(t, "31204900012345", "Dilnoza", "Karimova")
 	br := e.browser(h.tlsCert())
 	id := e.startLogin(br, e.authorizeURL("rp1", newPKCE(), nil))
-	st, loc, body := get(t, br, e.issuer+pathLoginTLS+"?request="+id)
+	st, loc, body := get(t, br, e.issuer+tlscert.Path+"?request="+id)
 	if st != http.StatusFound || !strings.Contains(loc, "code=") {
 		t.Fatalf("TLS login: %d %q %s", st, loc, body)
 	}
 	// Without a certificate the page says so, and no session starts.
 	br2 := e.browser()
 	id = e.startLogin(br2, e.authorizeURL("rp1", newPKCE(), nil))
-	if st, loc, _ := get(t, br2, e.issuer+pathLoginTLS+"?request="+id); st != http.StatusBadRequest || loc != "" {
+	if st, loc, _ := get(t, br2, e.issuer+tlscert.Path+"?request="+id); st != http.StatusBadRequest || loc != "" {
 		t.Fatalf("TLS login without a certificate: %d %q", st, loc)
 	}
 	// A revoked certificate is refused.
 	e.setStatus(h, StatusRevoked)
 	br3 := e.browser(h.tlsCert())
 	id = e.startLogin(br3, e.authorizeURL("rp1", newPKCE(), nil))
-	if st, _, _ := get(t, br3, e.issuer+pathLoginTLS+"?request="+id); st != http.StatusForbidden {
+	if st, _, _ := get(t, br3, e.issuer+tlscert.Path+"?request="+id); st != http.StatusForbidden {
 		t.Fatalf("revoked TLS login: %d", st)
 	}
 }
@@ -231,7 +233,7 @@ func TestForwardedCertificateNeedsTrustedProxy(t *testing.T) {
 	h := e.ca.person(t, "31204900012345", "Dilnoza", "Karimova", withPolicy(polOfficial))
 	br := e.browser()
 	id := e.startLogin(br, e.authorizeURL("rp1", newPKCE(), nil))
-	req, _ := http.NewRequest(http.MethodGet, e.issuer+pathLoginTLS+"?request="+id, nil)
+	req, _ := http.NewRequest(http.MethodGet, e.issuer+tlscert.Path+"?request="+id, nil)
 	req.Header.Set("X-Client-Cert", url.QueryEscape(string(pemOf(h.cert))))
 	// 127.0.0.1 is not a trusted proxy here: the header is ignored.
 	if st, _, _ := do(t, br, req); st != http.StatusBadRequest {
@@ -249,7 +251,7 @@ func TestForwardedCertificateFromTrustedProxy(t *testing.T) {
 	br := e.browser()
 	pk := newPKCE()
 	id := e.startLogin(br, e.authorizeURL("rp1", pk, nil))
-	req, _ := http.NewRequest(http.MethodGet, e.issuer+pathLoginTLS+"?request="+id, nil)
+	req, _ := http.NewRequest(http.MethodGet, e.issuer+tlscert.Path+"?request="+id, nil)
 	req.Header.Set("X-Client-Cert", url.QueryEscape(string(pemOf(h.cert))))
 	st, loc, body := do(t, br, req)
 	if st != http.StatusFound {

@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"github.com/yagona/yagona/pkg/httpjson"
 	"net/http"
 )
 
@@ -49,7 +50,7 @@ func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	writeJSONCached(w, md)
+	httpjson.WriteCached(w, http.StatusOK, md)
 }
 
 // handleJWKS serves the published signing keys.
@@ -61,5 +62,5 @@ func (p *Provider) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "public, max-age=900")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	writeJSONCached(w, set)
+	httpjson.WriteCached(w, http.StatusOK, set)
 }

@@ -2,11 +2,11 @@ package idp
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 
 	"github.com/yagona/yagona/pkg/cache"
+	"github.com/yagona/yagona/pkg/httpjson"
 	"github.com/yagona/yagona/pkg/store"
 )
 
@@ -102,16 +102,6 @@ func unavailable(err error) bool {
 		errors.Is(err, context.DeadlineExceeded)
 }
 
-// writeJSON sends v as JSON with no caching.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // writeOAuthError sends a JSON error body (RFC 6749 §5.2). A 401 for
 // client authentication carries WWW-Authenticate.
 func (p *Provider) writeOAuthError(w http.ResponseWriter, r *http.Request, err error) {
@@ -132,11 +122,5 @@ func (p *Provider) writeOAuthError(w http.ResponseWriter, r *http.Request, err e
 	if oe.Description != "" {
 		body["error_description"] = oe.Description
 	}
-	writeJSON(w, oe.Status, body)
-}
-
-// writeJSONCached sends v as JSON, leaving caching to headers already set.
-func writeJSONCached(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
+	httpjson.Write(w, oe.Status, body)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	logincms "github.com/yagona/yagona/idp/login/cms"
 )
 
 func TestCodeFlow(t *testing.T) {
@@ -161,51 +163,51 @@ func TestLoginRefusals(t *testing.T) {
 				{"service certificate", withCert(service), http.StatusForbidden, "certificate_refused"},
 				{"signature over other bytes", func(t *testing.T, br *http.Client, id string) (int, map[string]any) {
 					ts := e.challenge(br, id)
-					return postJSON(t, br, e.issuer+pathLoginCert, map[string]string{"request": id, "signature": sign(t, good, ts+"\n", false)})
+					return postJSON(t, br, e.issuer+logincms.PathCertificate, map[string]string{"request": id, "signature": sign(t, good, ts+"\n", false)})
 				}, http.StatusBadRequest, "invalid_signature"},
 				{"detached over other bytes", func(t *testing.T, br *http.Client, id string) (int, map[string]any) {
 					ts := e.challenge(br, id)
-					return postJSON(t, br, e.issuer+pathLoginCert, map[string]string{"request": id, "signature": sign(t, good, strings.Replace(ts, "nonce: ", "nonce: x", 1), true)})
+					return postJSON(t, br, e.issuer+logincms.PathCertificate, map[string]string{"request": id, "signature": sign(t, good, strings.Replace(ts, "nonce: ", "nonce: x", 1), true)})
 				}, http.StatusBadRequest, "invalid_signature"},
 				{"no challenge asked", func(t *testing.T, br *http.Client, id string) (int, map[string]any) {
-					return postJSON(t, br, e.issuer+pathLoginCert, map[string]string{"request": id, "signature": sign(t, good, "anything", false)})
+					return postJSON(t, br, e.issuer+logincms.PathCertificate, map[string]string{"request": id, "signature": sign(t, good, "anything", false)})
 				}, http.StatusBadRequest, "challenge_expired"},
 				{"challenge reused", func(t *testing.T, br *http.Client, id string) (int, map[string]any) {
 					ts := e.challenge(br, id)
 					sig := sign(t, good, ts, false)
 					// First use fails on purpose (wrong request), burning nothing; then
 					// a good use, then the replay.
-					if st, out := postJSON(t, br, e.issuer+pathLoginCert, map[string]string{"request": id, "signature": sig}); st != http.StatusOK {
+					if st, out := postJSON(t, br, e.issuer+logincms.PathCertificate, map[string]string{"request": id, "signature": sig}); st != http.StatusOK {
 						t.Fatalf("first use: %d %v", st, out)
 					}
-					return postJSON(t, br, e.issuer+pathLoginCert, map[string]string{"request": id, "signature": sig})
+					return postJSON(t, br, e.issuer+logincms.PathCertificate, map[string]string{"request": id, "signature": sig})
 				}, http.StatusBadRequest, "request_expired"},
 				{"challenge expired", func(t *testing.T, br *http.Client, id string) (int, map[string]any) {
 					ts := e.challenge(br, id)
 					e.clock.Advance(121 * time.Second)
 					defer e.clock.Advance(-121 * time.Second)
-					return postJSON(t, br, e.issuer+pathLoginCert, map[string]string{"request": id, "signature": sign(t, good, ts, false)})
+					return postJSON(t, br, e.issuer+logincms.PathCertificate, map[string]string{"request": id, "signature": sign(t, good, ts, false)})
 				}, http.StatusBadRequest, "challenge_expired"},
 				{"another browser", func(t *testing.T, br *http.Client, id string) (int, map[string]any) {
 					ts := e.challenge(br, id)
-					return postJSON(t, e.browser(), e.issuer+pathLoginCert, map[string]string{"request": id, "signature": sign(t, good, ts, false)})
+					return postJSON(t, e.browser(), e.issuer+logincms.PathCertificate, map[string]string{"request": id, "signature": sign(t, good, ts, false)})
 				}, http.StatusForbidden, "invalid_request"},
 				{"malformed CMS", func(t *testing.T, br *http.Client, id string) (int, map[string]any) {
 					e.challenge(br, id)
-					return postJSON(t, br, e.issuer+pathLoginCert, map[string]string{"request": id, "signature": "MIIBAgMEBQ=="})
+					return postJSON(t, br, e.issuer+logincms.PathCertificate, map[string]string{"request": id, "signature": "MIIBAgMEBQ=="})
 				}, http.StatusBadRequest, "invalid_signature"},
 				{"not base64", func(t *testing.T, br *http.Client, id string) (int, map[string]any) {
 					e.challenge(br, id)
-					return postJSON(t, br, e.issuer+pathLoginCert, map[string]string{"request": id, "signature": "%%%"})
+					return postJSON(t, br, e.issuer+logincms.PathCertificate, map[string]string{"request": id, "signature": "%%%"})
 				}, http.StatusBadRequest, "invalid_signature"},
 				{"unknown field", func(t *testing.T, br *http.Client, id string) (int, map[string]any) {
-					return postJSON(t, br, e.issuer+pathLoginCert, map[string]string{"request": id, "signature": "x", "extra": "y"})
+					return postJSON(t, br, e.issuer+logincms.PathCertificate, map[string]string{"request": id, "signature": "x", "extra": "y"})
 				}, http.StatusBadRequest, "invalid_request"},
 				{"oversized body", func(t *testing.T, br *http.Client, id string) (int, map[string]any) {
-					return postJSON(t, br, e.issuer+pathLoginCert, map[string]string{"request": id, "signature": strings.Repeat("A", maxLoginBody)})
+					return postJSON(t, br, e.issuer+logincms.PathCertificate, map[string]string{"request": id, "signature": strings.Repeat("A", 256<<10)})
 				}, http.StatusRequestEntityTooLarge, "invalid_request"},
 				{"unknown request", func(t *testing.T, br *http.Client, id string) (int, map[string]any) {
-					return postJSON(t, br, e.issuer+pathChallenge, map[string]string{"request": strings.Repeat("B", 43)})
+					return postJSON(t, br, e.issuer+logincms.PathChallenge, map[string]string{"request": strings.Repeat("B", 43)})
 				}, http.StatusBadRequest, "request_expired"},
 				{"acr not met", func(t *testing.T, br *http.Client, _ string) (int, map[string]any) {
 					id := e.startLogin(br, e.authorizeURL("rp1", newPKCE(), url.Values{"acr_values": {"high"}}))

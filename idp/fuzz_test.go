@@ -12,7 +12,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/yagona/yagona/pkg/cache"
-	"github.com/yagona/yagona/pkg/cms"
 )
 
 // FuzzClientAssertion drives the inbound JWT path (private_key_jwt): no
@@ -35,21 +34,5 @@ func FuzzClientAssertion(f *testing.F) {
 		if err := p.checkAssertion(context.Background(), c, tok, pathToken); err == nil {
 			t.Fatalf("an assertion not signed by the registered key passed: %q", tok)
 		}
-	})
-}
-
-// FuzzLoginSignature drives the CMS intake of the login: the signature
-// field's decoding and verification never panic.
-func FuzzLoginSignature(f *testing.F) {
-	f.Add("MIIBAgMEBQ==")
-	f.Add("-----BEGIN CMS-----\nMAA=\n-----END CMS-----")
-	f.Add("%%%")
-	f.Fuzz(func(t *testing.T, sig string) {
-		der, err := decodeSignature(sig)
-		if err != nil {
-			return
-		}
-		_, _ = cms.Verify(der, nil)
-		_, _ = cms.Verify(der, []byte("yagona-login-v1"))
 	})
 }

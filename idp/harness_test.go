@@ -29,6 +29,7 @@ import (
 	"testing"
 	"time"
 
+	logincms "github.com/yagona/yagona/idp/login/cms"
 	"github.com/yagona/yagona/pkg/cache"
 	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/ident"
@@ -398,7 +399,7 @@ func (e *env) startLogin(b *http.Client, u string) string {
 
 func (e *env) challenge(b *http.Client, id string) string {
 	e.t.Helper()
-	st, out := postJSON(e.t, b, e.issuer+pathChallenge, map[string]string{"request": id})
+	st, out := postJSON(e.t, b, e.issuer+logincms.PathChallenge, map[string]string{"request": id})
 	if st != http.StatusOK {
 		e.t.Fatalf("challenge: %d %v", st, out)
 	}
@@ -422,7 +423,7 @@ func sign(t testing.TB, h *holder, content string, detached bool) string {
 func (e *env) loginCMS(b *http.Client, id string, h *holder) (int, map[string]any) {
 	e.t.Helper()
 	toSign := e.challenge(b, id)
-	return postJSON(e.t, b, e.issuer+pathLoginCert, map[string]string{"request": id, "signature": sign(e.t, h, toSign, false)})
+	return postJSON(e.t, b, e.issuer+logincms.PathCertificate, map[string]string{"request": id, "signature": sign(e.t, h, toSign, false)})
 }
 
 // code runs authorize and login to the code.

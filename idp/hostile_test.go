@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	logincms "github.com/yagona/yagona/idp/login/cms"
+	"github.com/yagona/yagona/idp/login/tlscert"
 )
 
 // TestHostileInputNever5xx sends malformed, oversized and hostile requests
@@ -58,14 +61,14 @@ func TestHostileInputNever5xx(t *testing.T) {
 		{"POST", pathLogout, form, big, nil},
 		{"GET", pathLogin + "?request=" + strings.Repeat("%", 43), "", "", nil},
 		{"GET", pathLogin, "", "", nil},
-		{"POST", pathChallenge, js, `null`, nil},
-		{"POST", pathChallenge, js, `[]`, nil},
-		{"POST", pathChallenge, js, `{"request":123}`, nil},
-		{"POST", pathChallenge, js, big, nil},
-		{"POST", pathChallenge, "text/plain", `{"request":"x"}`, nil},
-		{"POST", pathLoginCert, js, `{"request":"` + strings.Repeat("A", 43) + `","signature":"` + big[:100000] + `"}`, nil},
-		{"POST", pathLoginCert, js, `{"request":"x","signature":"MA=="}{}`, nil},
-		{"GET", pathLoginTLS + "?request=x", "", "", nil},
+		{"POST", logincms.PathChallenge, js, `null`, nil},
+		{"POST", logincms.PathChallenge, js, `[]`, nil},
+		{"POST", logincms.PathChallenge, js, `{"request":123}`, nil},
+		{"POST", logincms.PathChallenge, js, big, nil},
+		{"POST", logincms.PathChallenge, "text/plain", `{"request":"x"}`, nil},
+		{"POST", logincms.PathCertificate, js, `{"request":"` + strings.Repeat("A", 43) + `","signature":"` + big[:100000] + `"}`, nil},
+		{"POST", logincms.PathCertificate, js, `{"request":"x","signature":"MA=="}{}`, nil},
+		{"GET", tlscert.Path + "?request=x", "", "", nil},
 		{"GET", pathConsent + "?request=x", "", "", nil},
 		{"POST", pathConsent, form, "request=x&csrf=y&decision=allow", nil},
 		{"POST", pathConsent, form, big, nil},

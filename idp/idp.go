@@ -1,7 +1,8 @@
 // Package idp is Yagona's OpenID Connect provider: every government
 // service hands login to it, and a person logs in by proving they hold the
 // private key of a certificate (a CMS signature over a fresh challenge, or
-// a TLS client certificate).
+// a TLS client certificate: login methods behind the seam of package
+// idp/login, one package each).
 //
 // # Protocol
 //
@@ -16,6 +17,19 @@
 // 7009), RP-initiated and back-channel logout. docs/oidc.md describes the
 // surface for relying parties; docs/login.md the certificate login.
 //
+// # Files
+//
+// The Provider's methods are split by role: authorization endpoint and
+// PAR (authorize.go, authrequest.go, par.go); token endpoint and grants
+// (token.go, tokens.go); sessions and logout (session.go, logout.go);
+// userinfo, introspection and revocation (resource.go); signing keys and
+// JWTs (keys.go, jwt.go); clients and client authentication (client.go,
+// clients.go, clientauth.go); the administration API (admin.go); pages
+// (pages.go, consent.go, verify.go); the login page and the host of the
+// login methods (login.go, methods.go, ratelimit.go); wiring (idp.go,
+// routes.go), cache helpers and the audit trail (state.go), OAuth errors
+// (errors.go), discovery and metrics.
+//
 // # State
 //
 // Durable (Store, pkg/store): clients, refresh-token families, signing
@@ -28,9 +42,6 @@ package idp
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,8 +53,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/yagona/yagona/idp/login"
 	"github.com/yagona/yagona/idp/web"
-	"github.com/yagona/yagona/pkg/cache"
 	"github.com/yagona/yagona/pkg/store"
 )
 
@@ -104,10 +115,13 @@ type Config struct {
 	Admin         AdminAuth
 	HTTPClient    *http.Client // back-channel logout; nil: a client with a 5 s timeout
 
-	AgentURL            string         // the local signing agent the login page talks to
+	// Login methods (methods.go): the CMS challenge always, the TLS
+	// client certificate when TLSLogin, then Methods.
+	AgentURL            string         // the local signing agent the login page talks to (CMS challenge)
 	TLSLogin            bool           // offer login with a TLS client certificate
 	ForwardedCertHeader string         // header a trusted proxy puts the client certificate in (PEM, URL-escaped); empty: none
 	TrustedProxies      []netip.Prefix // peers whose forwarded headers are believed
+	Methods             []login.Method // further login methods, offered after the built-in ones
 
 	CodeTTL        time.Duration // 60 s
 	AccessTokenTTL time.Duration // 10 min
@@ -115,7 +129,7 @@ type Config struct {
 	RefreshTTL     time.Duration // 8 h
 	SessionTTL     time.Duration // 8 h
 	LoginTTL       time.Duration // 10 min: a login request
-	ChallengeTTL   time.Duration // 120 s
+	ChallengeTTL   time.Duration // 120 s: a CMS login challenge
 	KeyRotation    time.Duration // 30 days
 	KeyPublishLead time.Duration // 24 h
 	// Privileged decides whether a person may receive a privileged scope
@@ -142,11 +156,38 @@ type Provider struct {
 	m      metrics
 	// clients caches registered clients' records for clientCacheTTL.
 	clients sync.Map
+	methods []boundMethod
 }
 
 // New checks the configuration, creates the first signing key if there is
 // none, and returns the provider.
 func New(ctx context.Context, cfg Config) (*Provider, error) {
+	u, err := checkConfig(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := web.New()
+	if err != nil {
+		return nil, fmt.Errorf("idp: pages: %w", err)
+	}
+	p := &Provider{cfg: cfg, st: cfg.Store, cache: cfg.Cache, log: cfg.Logger, now: cfg.Now, pages: pages, issuer: u, http: cfg.HTTPClient}
+	if p.methods, err = p.bindMethods(loginMethods(cfg)); err != nil {
+		return nil, err
+	}
+	if err := p.m.register(cfg.Registerer); err != nil {
+		return nil, err
+	}
+	if err := p.rotateKeys(ctx); err != nil {
+		return nil, fmt.Errorf("idp: %w", err)
+	}
+	if _, _, err := p.signingKey(ctx); err != nil { // load it now, not on the first login
+		return nil, fmt.Errorf("idp: %w", err)
+	}
+	return p, nil
+}
+
+// checkConfig checks cfg, fills in its defaults and returns the issuer.
+func checkConfig(cfg *Config) (*url.URL, error) {
 	u, err := url.Parse(cfg.Issuer)
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.Path != "" || u.RawQuery != "" {
 		return nil, fmt.Errorf("idp: issuer %q must be https://host[:port] without a path", cfg.Issuer)
@@ -183,155 +224,5 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	pages, err := web.New()
-	if err != nil {
-		return nil, fmt.Errorf("idp: pages: %w", err)
-	}
-	p := &Provider{cfg: cfg, st: cfg.Store, cache: cfg.Cache, log: cfg.Logger, now: cfg.Now, pages: pages, issuer: u, http: cfg.HTTPClient}
-	if err := p.m.register(cfg.Registerer); err != nil {
-		return nil, err
-	}
-	if err := p.rotateKeys(ctx); err != nil {
-		return nil, fmt.Errorf("idp: %w", err)
-	}
-	if _, _, err := p.signingKey(ctx); err != nil { // load it now, not on the first login
-		return nil, fmt.Errorf("idp: %w", err)
-	}
-	return p, nil
+	return u, nil
 }
-
-// RotateKeys makes, publishes and retires token-signing keys as due: one
-// round of RunKeyRotation, for a job leader to call.
-func (p *Provider) RotateKeys(ctx context.Context) {
-	if err := p.rotateKeys(ctx); err != nil {
-		p.log.ErrorContext(ctx, "token key rotation failed", "err", err)
-	}
-}
-
-// RunKeyRotation checks the signing keys every interval until ctx ends.
-func (p *Provider) RunKeyRotation(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := p.rotateKeys(ctx); err != nil {
-				p.log.ErrorContext(ctx, "token key rotation failed", "err", err)
-			}
-		}
-	}
-}
-
-// Endpoint paths.
-const (
-	pathDiscovery    = "/.well-known/openid-configuration"
-	pathJWKS         = "/oauth2/jwks"
-	pathAuthorize    = "/oauth2/authorize"
-	pathPAR          = "/oauth2/par"
-	pathToken        = "/oauth2/token"
-	pathUserinfo     = "/oauth2/userinfo"
-	pathIntrospect   = "/oauth2/introspect"
-	pathRevoke       = "/oauth2/revoke"
-	pathLogout       = "/oauth2/logout"
-	pathLogin        = "/login"
-	pathChallenge    = "/login/challenge"
-	pathLoginCert    = "/login/certificate"
-	pathLoginTLS     = "/login/tls"
-	pathConsent      = "/consent"
-	pathAdminClients = "/api/v1/clients"
-)
-
-func (p *Provider) url(path string) string { return p.cfg.Issuer + path }
-
-// Register adds the provider's routes to mux.
-func (p *Provider) Register(mux *http.ServeMux) {
-	cop := http.NewCrossOriginProtection()
-	page := func(h http.HandlerFunc) http.Handler {
-		return web.SecurityHeaders(cop.Handler(h), agentOrigins(p.cfg.AgentURL))
-	}
-	api := func(h http.HandlerFunc) http.Handler { return p.m.wrap(h) }
-	mux.Handle("GET "+pathDiscovery, api(p.handleDiscovery))
-	mux.Handle("GET "+pathJWKS, api(p.handleJWKS))
-	mux.Handle("GET "+pathAuthorize, page(p.handleAuthorize))
-	mux.Handle("POST "+pathAuthorize, page(p.handleAuthorize))
-	mux.Handle("POST "+pathPAR, api(p.handlePAR))
-	mux.Handle("POST "+pathToken, api(p.handleToken))
-	mux.Handle("GET "+pathUserinfo, api(p.handleUserinfo))
-	mux.Handle("POST "+pathUserinfo, api(p.handleUserinfo))
-	mux.Handle("POST "+pathIntrospect, api(p.handleIntrospect))
-	mux.Handle("POST "+pathRevoke, api(p.handleRevoke))
-	mux.Handle("GET "+pathLogout, page(p.handleLogout))
-	mux.Handle("POST "+pathLogout, page(p.handleLogout))
-	mux.Handle("GET "+pathLogin, page(p.handleLoginPage))
-	mux.Handle("POST "+pathChallenge, cop.Handler(http.HandlerFunc(p.handleChallenge)))
-	mux.Handle("POST "+pathLoginCert, cop.Handler(http.HandlerFunc(p.handleLoginCertificate)))
-	mux.Handle("GET "+pathLoginTLS, page(p.handleLoginTLS))
-	mux.Handle("GET "+pathConsent, page(p.handleConsentPage))
-	mux.Handle("POST "+pathConsent, page(p.handleConsent))
-	mux.Handle("GET /static/", p.pages.Static())
-	mux.Handle("POST "+pathAdminClients, api(p.handleAdminCreateClient))
-	mux.Handle("GET "+pathAdminClients, api(p.handleAdminListClients))
-	mux.Handle("GET "+pathAdminClients+"/{id}", api(p.handleAdminGetClient))
-	mux.Handle("DELETE "+pathAdminClients+"/{id}", api(p.handleAdminDisableClient))
-}
-
-func agentOrigins(agent string) []string {
-	u, err := url.Parse(agent)
-	if err != nil || u.Host == "" {
-		return nil
-	}
-	return []string{u.Scheme + "://" + u.Host}
-}
-
-// hashKey is the cache key for a secret: prefix and the hex SHA-256.
-func hashKey(prefix, secret string) string {
-	h := sha256.Sum256([]byte(secret))
-	return prefix + hex.EncodeToString(h[:])
-}
-
-func (p *Provider) audit(ctx context.Context, actor, action, subject string, details map[string]any) {
-	d := ""
-	if details != nil {
-		b, _ := json.Marshal(details)
-		d = string(b)
-	}
-	if err := p.st.AppendAudit(ctx, store.AuditEvent{Time: p.now(), Actor: actor, Action: action, Subject: subject, Details: d}); err != nil {
-		p.log.ErrorContext(ctx, "audit append failed", "action", action, "err", err)
-	}
-}
-
-// putJSON stores v in the cache under key for ttl.
-func (p *Provider) putJSON(ctx context.Context, key string, v any, ttl time.Duration) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return p.cache.Set(ctx, key, b, ttl)
-}
-
-// getJSON reads key into v; found is false on a miss.
-func (p *Provider) getJSON(ctx context.Context, key string, v any) (found bool, err error) {
-	return decodeHit(p.cache.Get(ctx, key))(v)
-}
-
-// takeJSON removes key and reads it into v; found is false on a miss.
-func (p *Provider) takeJSON(ctx context.Context, key string, v any) (found bool, err error) {
-	return decodeHit(p.cache.Take(ctx, key))(v)
-}
-
-// decodeHit turns a cache answer into a decoder: a miss is found=false.
-func decodeHit(b []byte, err error) func(v any) (bool, error) {
-	return func(v any) (bool, error) {
-		if err != nil {
-			if isMiss(err) {
-				return false, nil
-			}
-			return false, err
-		}
-		return true, json.Unmarshal(b, v)
-	}
-}
-
-func isMiss(err error) bool { return errors.Is(err, cache.ErrMiss) }

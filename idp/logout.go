@@ -32,39 +32,10 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 		p.showError(w, r, err)
 		return
 	}
-	clientID := v.Get("client_id")
-	hintSID := ""
-	if hint := v.Get("id_token_hint"); hint != "" {
-		aud, sid, err := p.parseIDTokenHint(ctx, hint)
-		if err != nil {
-			p.showError(w, r, &pageError{http.StatusBadRequest, errInvalidRequest, "error.bad_request", "id_token_hint is not an ID token this provider issued"})
-			return
-		}
-		if clientID != "" && clientID != aud {
-			p.showError(w, r, &pageError{http.StatusBadRequest, errInvalidRequest, "error.bad_request", "client_id does not match id_token_hint"})
-			return
-		}
-		clientID, hintSID = aud, sid
-	}
-	var c *Client
-	if clientID != "" {
-		if c, err = p.client(ctx, clientID); err != nil {
-			p.showError(w, r, err)
-			return
-		}
-		if c == nil {
-			p.showError(w, r, &pageError{http.StatusBadRequest, errInvalidRequest, "error.unknown_client", ""})
-			return
-		}
-	}
-	ret := v.Get("post_logout_redirect_uri")
-	if ret != "" && (c == nil || !slices.Contains(c.PostLogoutRedirectURIs, ret)) {
-		p.showError(w, r, &pageError{http.StatusBadRequest, errInvalidRequest, "error.bad_redirect_uri", "post_logout_redirect_uri is not registered for the client"})
+	lo, err := p.parseLogout(ctx, v)
+	if err != nil {
+		p.showError(w, r, err)
 		return
-	}
-	state := v.Get("state")
-	if ret != "" && state != "" {
-		ret = appendQuery(ret, url.Values{"state": {state}})
 	}
 	confirmed := false
 	if r.Method == http.MethodPost {
@@ -77,34 +48,81 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		confirmed = true
-	} else if s != nil && hintSID != "" && hintSID == s.SID {
+	} else if s != nil && lo.hintSID != "" && lo.hintSID == s.SID {
 		confirmed = true
 	}
-	if s == nil {
-		p.finishLogout(w, r, ret)
-		return
+	switch {
+	case s == nil:
+		p.finishLogout(w, r, lo.ret)
+	case !confirmed:
+		p.confirmLogout(w, r, lo)
+	default:
+		p.endSession(ctx, s, secret)
+		setCookie(w, cookieSession, "", -1, http.SameSiteLaxMode)
+		p.finishLogout(w, r, lo.ret)
 	}
-	if !confirmed {
-		browserID(w, r)
-		hidden := map[string]string{}
-		for _, k := range []string{"client_id", "post_logout_redirect_uri", "id_token_hint"} {
-			if x := v.Get(k); x != "" {
-				hidden[k] = x
-			}
+}
+
+// logoutRequest is a checked logout request.
+type logoutRequest struct {
+	v        url.Values
+	clientID string  // named by id_token_hint or client_id; "" for none
+	client   *Client // its record
+	hintSID  string  // the sid of id_token_hint
+	state    string
+	ret      string // where the browser goes after, with state; "" for the logged-out page
+}
+
+// parseLogout checks the hint, the client and the return URI.
+func (p *Provider) parseLogout(ctx context.Context, v url.Values) (*logoutRequest, error) {
+	lo := &logoutRequest{v: v, clientID: v.Get("client_id"), state: v.Get("state")}
+	if hint := v.Get("id_token_hint"); hint != "" {
+		aud, sid, err := p.parseIDTokenHint(ctx, hint)
+		if err != nil {
+			return nil, &pageError{http.StatusBadRequest, errInvalidRequest, "error.bad_request", "id_token_hint is not an ID token this provider issued"}
 		}
-		if clientID != "" {
-			hidden["client_id"] = clientID
+		if lo.clientID != "" && lo.clientID != aud {
+			return nil, &pageError{http.StatusBadRequest, errInvalidRequest, "error.bad_request", "client_id does not match id_token_hint"}
 		}
-		name := ""
-		if c != nil {
-			name = c.Name
-		}
-		p.pages.Render(w, r, web.LogoutPage{CSRF: p.csrf(r, "logout"), ClientName: name, State: state, Hidden: hidden}, http.StatusOK)
-		return
+		lo.clientID, lo.hintSID = aud, sid
 	}
-	p.endSession(ctx, s, secret)
-	setCookie(w, cookieSession, "", -1, http.SameSiteLaxMode)
-	p.finishLogout(w, r, ret)
+	if lo.clientID != "" {
+		c, err := p.client(ctx, lo.clientID)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			return nil, &pageError{http.StatusBadRequest, errInvalidRequest, "error.unknown_client", ""}
+		}
+		lo.client = c
+	}
+	lo.ret = v.Get("post_logout_redirect_uri")
+	if lo.ret != "" && (lo.client == nil || !slices.Contains(lo.client.PostLogoutRedirectURIs, lo.ret)) {
+		return nil, &pageError{http.StatusBadRequest, errInvalidRequest, "error.bad_redirect_uri", "post_logout_redirect_uri is not registered for the client"}
+	}
+	if lo.ret != "" && lo.state != "" {
+		lo.ret = appendQuery(lo.ret, url.Values{"state": {lo.state}})
+	}
+	return lo, nil
+}
+
+// confirmLogout asks the person to confirm, posting the request back.
+func (p *Provider) confirmLogout(w http.ResponseWriter, r *http.Request, lo *logoutRequest) {
+	browserID(w, r)
+	hidden := map[string]string{}
+	for _, k := range []string{"client_id", "post_logout_redirect_uri", "id_token_hint"} {
+		if x := lo.v.Get(k); x != "" {
+			hidden[k] = x
+		}
+	}
+	if lo.clientID != "" {
+		hidden["client_id"] = lo.clientID
+	}
+	name := ""
+	if lo.client != nil {
+		name = lo.client.Name
+	}
+	p.pages.Render(w, r, web.LogoutPage{CSRF: p.csrf(r, "logout"), ClientName: name, State: lo.state, Hidden: hidden}, http.StatusOK)
 }
 
 func (p *Provider) finishLogout(w http.ResponseWriter, r *http.Request, ret string) {

@@ -17,10 +17,10 @@ type metrics struct {
 	step        *prometheus.HistogramVec
 }
 
-// Login steps, the values of yagona_login_step_seconds{step}.
+// Login steps of the provider, values of yagona_login_step_seconds{step};
+// the login methods add their own (the CMS challenge: challenge,
+// cms_verify).
 const (
-	stepChallenge    = "challenge"     // issue a login challenge (POST /login/challenge)
-	stepCMSVerify    = "cms_verify"    // decode and verify the CMS signature over the challenge
 	stepChainStatus  = "chain_status"  // build the chain, check status (OCSP/store), key usage, policy
 	stepSession      = "session"       // open the session
 	stepCodeIssue    = "code_issue"    // consent check and authorization code

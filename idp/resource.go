@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/yagona/yagona/pkg/httpjson"
 	"net/http"
 	"net/url"
 	"slices"
@@ -78,18 +79,10 @@ func checkBinding(r *http.Request, cl *accessClaims) error {
 	return nil
 }
 
-func bearer(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
-	}
-	return ""
-}
-
 // handleUserinfo answers the claims the token's scopes release.
 func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	tok := bearer(r)
+	tok, _ := httpjson.Bearer(r)
 	if tok == "" && r.Method == http.MethodPost {
 		if v, err := params(r); err == nil {
 			tok = v.Get("access_token")
@@ -97,7 +90,7 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	if tok == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="yagona"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": errInvalidRequest, "error_description": "no access token"})
+		httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": errInvalidRequest, "error_description": "no access token"})
 		return
 	}
 	cl, err := p.verifyAccessToken(ctx, tok)
@@ -111,7 +104,7 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	scopes := strings.Fields(cl.Scope)
 	if !slices.Contains(scopes, "openid") {
 		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="openid"`)
-		writeJSON(w, http.StatusForbidden, map[string]string{"error": errInsufficientScope})
+		httpjson.Write(w, http.StatusForbidden, map[string]string{"error": errInsufficientScope})
 		return
 	}
 	var pr person
@@ -126,7 +119,7 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	out := personClaims(pr, scopes)
 	out["sub"] = cl.Sub
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 // tokenRequest reads the form of an introspection or revocation request,
@@ -164,19 +157,19 @@ func (p *Provider) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		h := sha256.Sum256([]byte(tok))
 		rt, err := p.st.GetRefreshToken(ctx, h[:])
 		if err != nil || rt.ClientID != c.ID || !rt.UsedAt.IsZero() || !rt.RevokedAt.IsZero() || !p.now().Before(rt.ExpiresAt) {
-			writeJSON(w, http.StatusOK, inactive)
+			httpjson.Write(w, http.StatusOK, inactive)
 			return
 		}
 		var g grant
 		_ = json.Unmarshal(rt.Grant, &g)
-		writeJSON(w, http.StatusOK, map[string]any{"active": true, "token_type": "refresh_token", "client_id": rt.ClientID,
+		httpjson.Write(w, http.StatusOK, map[string]any{"active": true, "token_type": "refresh_token", "client_id": rt.ClientID,
 			"sub": p.subject(c, g.Person.PINFL), "scope": strings.Join(g.Scopes, " "), "exp": rt.ExpiresAt.Unix(),
 			"iat": rt.CreatedAt.Unix(), "iss": p.cfg.Issuer})
 		return
 	}
 	cl, err := p.verifyAccessToken(ctx, tok)
 	if err != nil || (cl.ClientID != c.ID && !slices.Contains(cl.Aud, c.ID)) {
-		writeJSON(w, http.StatusOK, inactive)
+		httpjson.Write(w, http.StatusOK, inactive)
 		return
 	}
 	out := map[string]any{"active": true, "token_type": "Bearer", "client_id": cl.ClientID, "sub": cl.Sub, "scope": cl.Scope,
@@ -190,7 +183,7 @@ func (p *Provider) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	if cl.Cnf != nil {
 		out["cnf"] = cl.Cnf
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 // handleRevoke is RFC 7009: a refresh token revokes its family, an access

@@ -2,10 +2,8 @@ package idp
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"net/http"
 	"slices"
 	"time"
@@ -41,12 +39,6 @@ type session struct {
 	CertIssuer string    `json:"cert_issuer"`
 	Clients    []string  `json:"clients,omitempty"` // clients given a code, for back-channel logout
 	Expires    time.Time `json:"expires"`
-}
-
-func randomToken(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func thumbprint(c *x509.Certificate) []byte {

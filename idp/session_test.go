@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	logincms "github.com/yagona/yagona/idp/login/cms"
 	"github.com/yagona/yagona/pkg/kms"
 )
 
@@ -275,7 +276,7 @@ func TestRateLimit(t *testing.T) {
 		t.Fatalf("after the limit, even the right secret: %d %v", st, out)
 	}
 	br := e.browser()
-	if st, _ := postJSON(t, br, e.issuer+pathChallenge, map[string]string{"request": strings.Repeat("C", 43)}); st != http.StatusTooManyRequests {
+	if st, _ := postJSON(t, br, e.issuer+logincms.PathChallenge, map[string]string{"request": strings.Repeat("C", 43)}); st != http.StatusTooManyRequests {
 		t.Fatalf("login attempts from a limited source: %d", st)
 	}
 }
