@@ -1,6 +1,8 @@
 package main
 
 import (
+	"go/ast"
+	"go/doc"
 	"go/parser"
 	"go/token"
 	"os"
@@ -46,6 +48,68 @@ func TestPackageDocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestLibraryExamples requires a runnable Example, one with an "Output:"
+// comment that go test checks, in every library package under pkg/ (the
+// crypto/x509 example_test.go habit). Directories whose name ends in
+// "test" hold conformance suites and fixtures, not libraries, and are
+// skipped with everything under them.
+func TestLibraryExamples(t *testing.T) {
+	root := filepath.Join("..", "..", "pkg")
+	libraries := 0
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		name := d.Name()
+		if path != root && (name == "testdata" || strings.HasPrefix(name, ".") || strings.HasSuffix(name, "test")) {
+			return filepath.SkipDir
+		}
+		lib, tests, err := parseExampleDir(path)
+		if err != nil || !lib {
+			return err
+		}
+		libraries++
+		for _, ex := range doc.Examples(tests...) {
+			if ex.Output != "" || ex.EmptyOutput {
+				return nil
+			}
+		}
+		t.Errorf("library %s has no runnable Example (a func Example... with an // Output: comment in its _test.go files)", path)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if libraries == 0 {
+		t.Fatal("no library packages found under pkg/")
+	}
+}
+
+// parseExampleDir reports whether dir holds a Go package (non-test files)
+// and parses its test files, comments included.
+func parseExampleDir(dir string) (lib bool, tests []*ast.File, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false, nil, err
+	}
+	fset := token.NewFileSet()
+	for _, e := range entries {
+		n := e.Name()
+		switch {
+		case e.IsDir() || !strings.HasSuffix(n, ".go"):
+		case !strings.HasSuffix(n, "_test.go"):
+			lib = true
+		default:
+			f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.ParseComments)
+			if err != nil {
+				return false, nil, err
+			}
+			tests = append(tests, f)
+		}
+	}
+	return lib, tests, nil
 }
 
 // TestImportRules enforces the security-context split of DESIGN.md and

@@ -494,8 +494,13 @@ var pageTmpl = template.Must(template.New("d").Parse(`<!doctype html>
 func (s *Service) handlePage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	d, err := s.load(ctx, r.PathValue("id"))
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		http.Error(w, "no such decision", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "decision page failed", "err", err)
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return
 	}
 	v, err := s.view(ctx, d)
@@ -510,6 +515,11 @@ func (s *Service) handlePage(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxDocument+64<<10)
 		f, _, err := r.FormFile("document")
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			http.Error(w, "document too large", http.StatusRequestEntityTooLarge)
+			return
+		}
 		if err != nil {
 			http.Error(w, "a document file is required", http.StatusBadRequest)
 			return
