@@ -74,10 +74,13 @@ func (c Chain) Issuer() *x509.Certificate { return c.Certs[1] }
 // built before the leaf is checked for p: when the chain holds but the
 // leaf is not for p, Verify returns the chain and a *PurposeError, so that
 // a report can show both. Otherwise an error wraps ErrNoChain,
-// ErrAnchorLeaf or ErrNoTime.
+// ErrAnchorLeaf or ErrNoTime. A nil Verifier trusts nothing.
 func (v *Verifier) Verify(leaf *x509.Certificate, extra []*x509.Certificate, p Purpose, at time.Time) (Chain, error) {
 	if at.IsZero() {
 		return Chain{}, ErrNoTime
+	}
+	if v == nil {
+		return Chain{}, ErrNoChain
 	}
 	ch, err := v.chain(leaf, extra, p.rules().eku, at)
 	if err != nil {

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/yagona/yagona/pkg/cms"
+	"github.com/yagona/yagona/pkg/trust"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the reports made now")
@@ -52,31 +53,33 @@ type golden struct {
 // goldenStatuses is the anchor's status source: statuses by serial, good
 // otherwise, an error when down.
 type goldenStatuses struct {
-	m    map[string]Status
+	m    map[string]trust.Status
 	down bool
 }
 
-func (s *goldenStatuses) Status(_ context.Context, c, _ *x509.Certificate) (Status, error) {
+func (s *goldenStatuses) Status(_ context.Context, c, _ *x509.Certificate) (trust.Status, error) {
 	if s.down {
-		return Status{}, errors.New("responder unreachable")
+		return trust.Status{}, errors.New("responder unreachable")
 	}
 	if st, ok := s.m[c.SerialNumber.Text(16)]; ok {
 		return st, nil
 	}
-	return Status{State: "good", Source: "ca-records"}, nil
+	return trust.Status{State: trust.Good, Source: trust.SourceRecords}, nil
 }
 
 // The statuses our CA's records give, as the anchor's source reports
 // them.
-func recordRevoked(at time.Time) Status {
-	return Status{State: "revoked", RevokedAt: at, Source: "ca-records"}
+func recordRevoked(at time.Time) trust.Status {
+	return trust.Status{State: trust.Revoked, Reason: 1, Time: at, Source: trust.SourceRecords}
 }
 
-func recordSuspended(at time.Time) Status {
-	return Status{State: "revoked", RevokedAt: at, Source: "ca-records"}
+func recordSuspended(at time.Time) trust.Status {
+	return trust.Status{State: trust.Suspended, Reason: trust.ReasonCertificateHold, Time: at, Source: trust.SourceRecords}
 }
 
-func recordUnknown() Status { return Status{State: "unknown", Source: "ca-records"} }
+func recordUnknown() trust.Status {
+	return trust.Status{State: trust.Unknown, Source: trust.SourceRecords}
+}
 
 func newGolden(t *testing.T) *golden {
 	g := &golden{t: t, t0: time.Now().UTC(), doc: []byte("Qaror: 2000-yil 1-yanvar\n")}
@@ -86,9 +89,8 @@ func newGolden(t *testing.T) *golden {
 	eku, _ := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
 	g.tsa = g.issue(g.ca, &x509.Certificate{Subject: pkix.Name{CommonName: "TSA"}, KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: eku}}}, nil)
-	g.st = &goldenStatuses{m: map[string]Status{}}
-	g.v = &Validator{Anchors: []Anchor{{Name: "yagona", Root: g.ca.root, Intermediates: []*x509.Certificate{g.ca.issuing}, Status: g.st}},
-		Policy: policy(t)}
+	g.st = &goldenStatuses{m: map[string]trust.Status{}}
+	g.v = newValidator(t, g.ca, g.st)
 	return g
 }
 
