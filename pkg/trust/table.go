@@ -80,44 +80,28 @@ func (r Rule) Decide(st Status, existed time.Time, failOpen bool) Verdict {
 // it; OCSP has no word for it and answers revoked with certificateHold
 // (RFC 6960 §2.2).
 var table = map[Use]map[State]Rule{
-	UseLogin: {
-		Good:        {Word: "good", Verdict: Pass},
-		Suspended:   {Word: "suspended", Verdict: Refuse},
-		Revoked:     {Word: "revoked", Verdict: Refuse},
-		Unknown:     {Word: "unknown", Verdict: Refuse},
-		Unavailable: {Word: "unavailable", Verdict: Refuse, PassIfFailOpen: true},
-	},
-	UseSignature: {
-		Good:        {Word: "good", Verdict: Pass},
-		Suspended:   {Word: "suspended", Verdict: TryLater, PassIfExistedBefore: true},
-		Revoked:     {Word: "revoked", Verdict: Refuse, PassIfExistedBefore: true},
-		Unknown:     {Word: "unknown", Verdict: TryLater},
-		Unavailable: {Word: "unavailable", Verdict: TryLater},
-	},
+	UseLogin: {Good: pass("good"), Suspended: refuse("suspended"), Revoked: refuse("revoked"), Unknown: refuse("unknown"),
+		Unavailable: refuse("unavailable").unlessFailOpen()},
+	UseSignature: {Good: pass("good"), Suspended: tryLater("suspended").unlessExistedBefore(),
+		Revoked: refuse("revoked").unlessExistedBefore(), Unknown: tryLater("unknown"), Unavailable: tryLater("unavailable")},
 	// A TSA's key is held by an authority: only a known revocation or
 	// suspension before the stamped time voids its token.
-	UseTimestamp: {
-		Good:        {Word: "good", Verdict: Pass},
-		Suspended:   {Word: "suspended", Verdict: Refuse, PassIfExistedBefore: true},
-		Revoked:     {Word: "revoked", Verdict: Refuse, PassIfExistedBefore: true},
-		Unknown:     {Word: "unknown", Verdict: Pass},
-		Unavailable: {Word: "unavailable", Verdict: Pass},
-	},
-	UseOCSP: {
-		Good:        {Word: "good", Verdict: Pass},
-		Suspended:   {Word: "revoked", Verdict: Refuse, Reason: ReasonCertificateHold},
-		Revoked:     {Word: "revoked", Verdict: Refuse},
-		Unknown:     {Word: "unknown", Verdict: Refuse},
-		Unavailable: {Word: "tryLater", Verdict: TryLater},
-	},
-	UseDisplay: {
-		Good:        {Word: "good", Verdict: Pass},
-		Suspended:   {Word: "suspended", Verdict: Refuse},
-		Revoked:     {Word: "revoked", Verdict: Refuse},
-		Unknown:     {Word: "unknown", Verdict: Refuse},
-		Unavailable: {Word: "unavailable", Verdict: TryLater},
-	},
+	UseTimestamp: {Good: pass("good"), Suspended: refuse("suspended").unlessExistedBefore(),
+		Revoked: refuse("revoked").unlessExistedBefore(), Unknown: pass("unknown"), Unavailable: pass("unavailable")},
+	UseOCSP: {Good: pass("good"), Suspended: refuse("revoked").withReason(ReasonCertificateHold), Revoked: refuse("revoked"),
+		Unknown: refuse("unknown"), Unavailable: tryLater("tryLater")},
+	UseDisplay: {Good: pass("good"), Suspended: refuse("suspended"), Revoked: refuse("revoked"), Unknown: refuse("unknown"),
+		Unavailable: tryLater("unavailable")},
 }
+
+// The table's cells.
+func pass(word string) Rule     { return Rule{Word: word, Verdict: Pass} }
+func refuse(word string) Rule   { return Rule{Word: word, Verdict: Refuse} }
+func tryLater(word string) Rule { return Rule{Word: word, Verdict: TryLater} }
+
+func (r Rule) unlessExistedBefore() Rule     { r.PassIfExistedBefore = true; return r }
+func (r Rule) unlessFailOpen() Rule          { r.PassIfFailOpen = true; return r }
+func (r Rule) withReason(reason Reason) Rule { r.Reason = reason; return r }
 
 // RuleFor returns what state means for use. A state outside the
 // vocabulary is taken as Unknown; an unknown use refuses.

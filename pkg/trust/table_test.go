@@ -1,6 +1,7 @@
 package trust
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -12,65 +13,62 @@ import (
 // a proof of existence before the status time, with one after it, and
 // with the anchor failing open.
 func TestStatusTable(t *testing.T) {
-	type want struct {
-		word                           string
-		plain, before, after, failOpen Verdict
-	}
-	P, R, L := Pass, Refuse, TryLater
-	cases := map[Use]map[State]want{
-		UseLogin: {
-			Good:        {"good", P, P, P, P},
-			Suspended:   {"suspended", R, R, R, R},
-			Revoked:     {"revoked", R, R, R, R},
-			Unknown:     {"unknown", R, R, R, R},
-			Unavailable: {"unavailable", R, R, R, P},
-		},
-		UseSignature: {
-			Good:        {"good", P, P, P, P},
-			Suspended:   {"suspended", L, P, L, L},
-			Revoked:     {"revoked", R, P, R, R},
-			Unknown:     {"unknown", L, L, L, L},
-			Unavailable: {"unavailable", L, L, L, L},
-		},
-		UseTimestamp: {
-			Good:        {"good", P, P, P, P},
-			Suspended:   {"suspended", R, P, R, R},
-			Revoked:     {"revoked", R, P, R, R},
-			Unknown:     {"unknown", P, P, P, P},
-			Unavailable: {"unavailable", P, P, P, P},
-		},
-		UseOCSP: {
-			Good:        {"good", P, P, P, P},
-			Suspended:   {"revoked", R, R, R, R},
-			Revoked:     {"revoked", R, R, R, R},
-			Unknown:     {"unknown", R, R, R, R},
-			Unavailable: {"tryLater", L, L, L, L},
-		},
-		UseDisplay: {
-			Good:        {"good", P, P, P, P},
-			Suspended:   {"suspended", R, R, R, R},
-			Revoked:     {"revoked", R, R, R, R},
-			Unknown:     {"unknown", R, R, R, R},
-			Unavailable: {"unavailable", L, L, L, L},
-		},
+	// use, state: the word, then the verdict plain, with a proof of
+	// existence before the status time, with one after it, failing open.
+	const grid = `
+	login      good         good         pass     pass     pass     pass
+	login      suspended    suspended    refuse   refuse   refuse   refuse
+	login      revoked      revoked      refuse   refuse   refuse   refuse
+	login      unknown      unknown      refuse   refuse   refuse   refuse
+	login      unavailable  unavailable  refuse   refuse   refuse   pass
+	signature  good         good         pass     pass     pass     pass
+	signature  suspended    suspended    later    pass     later    later
+	signature  revoked      revoked      refuse   pass     refuse   refuse
+	signature  unknown      unknown      later    later    later    later
+	signature  unavailable  unavailable  later    later    later    later
+	timestamp  good         good         pass     pass     pass     pass
+	timestamp  suspended    suspended    refuse   pass     refuse   refuse
+	timestamp  revoked      revoked      refuse   pass     refuse   refuse
+	timestamp  unknown      unknown      pass     pass     pass     pass
+	timestamp  unavailable  unavailable  pass     pass     pass     pass
+	ocsp       good         good         pass     pass     pass     pass
+	ocsp       suspended    revoked      refuse   refuse   refuse   refuse
+	ocsp       revoked      revoked      refuse   refuse   refuse   refuse
+	ocsp       unknown      unknown      refuse   refuse   refuse   refuse
+	ocsp       unavailable  tryLater     later    later    later    later
+	display    good         good         pass     pass     pass     pass
+	display    suspended    suspended    refuse   refuse   refuse   refuse
+	display    revoked      revoked      refuse   refuse   refuse   refuse
+	display    unknown      unknown      refuse   refuse   refuse   refuse
+	display    unavailable  unavailable  later    later    later    later
+`
+	names := map[Verdict]string{Pass: "pass", Refuse: "refuse", TryLater: "later"}
+	want := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(grid), "\n") {
+		f := strings.Fields(line)
+		want[f[0]+"/"+f[1]] = strings.Join(f[2:], " ")
 	}
 	at := t0
 	for _, use := range uses {
 		for _, state := range states {
-			w, ok := cases[use][state]
+			key := string(use) + "/" + string(state)
+			w, ok := want[key]
 			if !ok {
-				t.Fatalf("no expectation for %s × %s", use, state)
+				t.Fatalf("no expectation for %s", key)
 			}
-			t.Run(string(use)+"/"+string(state), func(t *testing.T) {
+			t.Run(key, func(t *testing.T) {
 				r := RuleFor(use, state)
 				st := Status{State: state, Time: at}
-				got := want{r.Word, r.Decide(st, time.Time{}, false), r.Decide(st, at.Add(-time.Second), false),
-					r.Decide(st, at.Add(time.Second), false), r.Decide(st, time.Time{}, true)}
+				got := strings.Join([]string{r.Word, names[r.Decide(st, time.Time{}, false)], names[r.Decide(st, at.Add(-time.Second), false)],
+					names[r.Decide(st, at.Add(time.Second), false)], names[r.Decide(st, time.Time{}, true)]}, " ")
 				if got != w {
-					t.Errorf("got %+v, want %+v", got, w)
+					t.Errorf("got %q, want %q", got, w)
 				}
 			})
 		}
+	}
+	if len(want) != len(uses)*len(states) {
+		t.Errorf("the grid has %d rows, want %d", len(want), len(uses)*len(states))
 	}
 	if len(table) != len(uses) {
 		t.Errorf("the table has %d uses, the test %d", len(table), len(uses))

@@ -182,6 +182,22 @@ func (g *golden) stamp(sig []byte, at time.Time, over []byte) []byte {
 	return out
 }
 
+// signedAs signs the document as a new person whose record says st (good
+// when nil), time-stamped at stampAt unless it is zero.
+func (g *golden) signedAs(st *trust.Status, stampAt time.Time) Input {
+	p := g.person(g.ca, "31204900012345")
+	if st != nil {
+		g.st.m[p.cert.SerialNumber.Text(16)] = *st
+	}
+	sig := g.sign(p, g.ca)
+	if !stampAt.IsZero() {
+		sig = g.stamp(sig, stampAt, nil)
+	}
+	return Input{Signature: sig, Document: g.doc}
+}
+
+func ptr[T any](v T) *T { return &v }
+
 // pkcs7Sign signs the document with the library directly, for signatures
 // cms.Sign would not make; attached, unless edit detaches it.
 func (g *golden) pkcs7Sign(h holder, cfg pkcs7.SignerInfoConfig, edit func(*pkcs7.SignedData)) []byte {
@@ -219,17 +235,10 @@ type goldenCase struct {
 }
 
 var goldenCases = []goldenCase{
-	{"total-passed", func(g *golden) Input {
-		return Input{Signature: g.sign(g.person(g.ca, "31204900012345"), g.ca), Document: g.doc}
-	}},
-	{"total-passed-timestamp", func(g *golden) Input {
-		sig := g.sign(g.person(g.ca, "31204900012345"), g.ca)
-		return Input{Signature: g.stamp(sig, g.t0.Add(time.Minute), nil), Document: g.doc}
-	}},
+	{"total-passed", func(g *golden) Input { return g.signedAs(nil, time.Time{}) }},
+	{"total-passed-timestamp", func(g *golden) Input { return g.signedAs(nil, g.t0.Add(time.Minute)) }},
 	{"total-passed-revoked-after-poe", func(g *golden) Input {
-		p := g.person(g.ca, "31204900012345")
-		g.st.m[p.cert.SerialNumber.Text(16)] = recordRevoked(g.t0.Add(time.Hour))
-		return Input{Signature: g.stamp(g.sign(p, g.ca), g.t0.Add(time.Minute), nil), Document: g.doc}
+		return g.signedAs(ptr(recordRevoked(g.t0.Add(time.Hour))), g.t0.Add(time.Minute))
 	}},
 	{"total-passed-embedded-ocsp", func(g *golden) Input {
 		p := g.person(g.ca, "31204900012345")
@@ -338,34 +347,18 @@ var goldenCases = []goldenCase{
 		p := g.person(g.ca, "31204900012345", func(c *x509.Certificate) { c.NotBefore, c.NotAfter = g.t0.Add(-24*time.Hour), g.t0.Add(time.Hour) })
 		return Input{Signature: g.sign(p, g.ca), Document: g.doc}
 	}},
-	{"revoked-no-poe", func(g *golden) Input {
-		p := g.person(g.ca, "31204900012345")
-		g.st.m[p.cert.SerialNumber.Text(16)] = recordRevoked(g.t0.Add(time.Hour))
-		return Input{Signature: g.sign(p, g.ca), Document: g.doc}
-	}},
+	{"revoked-no-poe", func(g *golden) Input { return g.signedAs(ptr(recordRevoked(g.t0.Add(time.Hour))), time.Time{}) }},
 	{"revoked-no-poe-late-timestamp", func(g *golden) Input {
-		p := g.person(g.ca, "31204900012345")
-		g.st.m[p.cert.SerialNumber.Text(16)] = recordRevoked(g.t0.Add(time.Minute))
-		return Input{Signature: g.stamp(g.sign(p, g.ca), g.t0.Add(time.Hour), nil), Document: g.doc}
+		return g.signedAs(ptr(recordRevoked(g.t0.Add(time.Minute))), g.t0.Add(time.Hour))
 	}},
 	{"try-later", func(g *golden) Input {
 		g.st.down = true
 		return Input{Signature: g.sign(g.person(g.ca, "31204900012345"), g.ca), Document: g.doc}
 	}},
-	{"try-later-unknown", func(g *golden) Input {
-		p := g.person(g.ca, "31204900012345")
-		g.st.m[p.cert.SerialNumber.Text(16)] = recordUnknown()
-		return Input{Signature: g.sign(p, g.ca), Document: g.doc}
-	}},
-	{"suspended-no-poe", func(g *golden) Input {
-		p := g.person(g.ca, "31204900012345")
-		g.st.m[p.cert.SerialNumber.Text(16)] = recordSuspended(g.t0.Add(time.Hour))
-		return Input{Signature: g.sign(p, g.ca), Document: g.doc}
-	}},
+	{"try-later-unknown", func(g *golden) Input { return g.signedAs(ptr(recordUnknown()), time.Time{}) }},
+	{"suspended-no-poe", func(g *golden) Input { return g.signedAs(ptr(recordSuspended(g.t0.Add(time.Hour))), time.Time{}) }},
 	{"suspended-after-poe", func(g *golden) Input {
-		p := g.person(g.ca, "31204900012345")
-		g.st.m[p.cert.SerialNumber.Text(16)] = recordSuspended(g.t0.Add(time.Hour))
-		return Input{Signature: g.stamp(g.sign(p, g.ca), g.t0.Add(time.Minute), nil), Document: g.doc}
+		return g.signedAs(ptr(recordSuspended(g.t0.Add(time.Hour))), g.t0.Add(time.Minute))
 	}},
 	{"two-signers-worst-wins", func(g *golden) Input {
 		good := g.person(g.ca, "31204900012345")
