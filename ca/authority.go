@@ -3,7 +3,10 @@
 // (RFC 5280, ETSI EN 319 412 semantic identifiers), renewal, revocation and
 // suspension, and CRLs. Certificates are linted with zlint before the CA key
 // signs them. The OCSP responder lives in ca/responder and learns status
-// changes through OCSPStatus and the status hook.
+// changes through OCSPStatus and the status hook. The Authority is also
+// the trust component's status source for our own certificates (Status):
+// a certificate on hold is suspended in the trust vocabulary, and OCSP
+// answers it from the same mapping.
 //
 // The package knows nothing of HTTP: errors carry a Kind that the HTTP layer
 // maps to status codes.
@@ -22,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yagona/yagona/pkg/store"
+	"github.com/yagona/yagona/pkg/trust"
 )
 
 // Store is the durable state the CA needs; pkg/store satisfies it.
@@ -80,8 +84,7 @@ type Authority struct {
 	attempts Counter
 	now      func() time.Time
 	log      *slog.Logger
-	roots    *x509.CertPool
-	inter    *x509.CertPool
+	trust    *trust.Verifier // holders' TLS client certificates
 	crlMu    sync.Mutex
 	crlDirty sync.Map // int64 shard -> struct{}: a status change whose CRL reissue failed
 	m        *metrics
@@ -126,13 +129,11 @@ func New(cfg Config, st Store, attempts Counter) (*Authority, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ca: metrics: %w", err)
 	}
-	a := &Authority{cfg: cfg, st: st, attempts: attempts, now: cfg.Now, log: cfg.Logger,
-		roots: x509.NewCertPool(), inter: x509.NewCertPool(), m: m}
-	for _, r := range cfg.Roots {
-		a.roots.AddCert(r)
+	holders, err := holderTrust(cfg)
+	if err != nil {
+		return nil, err
 	}
-	a.inter.AddCert(cfg.Issuer.Cert)
-	return a, nil
+	return &Authority{cfg: cfg, st: st, attempts: attempts, now: cfg.Now, log: cfg.Logger, trust: holders, m: m}, nil
 }
 
 // Issuer returns the issuing CA.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/yagona/yagona/pkg/cache"
 	"github.com/yagona/yagona/pkg/store"
+	"github.com/yagona/yagona/pkg/trust"
 )
 
 // memKeys is an in-memory KeyStore for tests.
@@ -186,18 +187,13 @@ func TestEnrollSubjectFromRecord(t *testing.T) {
 		len(c.OCSPServer) != 1 || len(c.CRLDistributionPoints) != 1 || len(c.IssuingCertificateURL) != 1 || len(c.Policies) != 1 {
 		t.Errorf("missing extensions: %+v", c)
 	}
-	if _, err := c.Verify(x509.VerifyOptions{Roots: poolOf(f.root), Intermediates: poolOf(iss.Chain[0]), CurrentTime: f.clock.Now(),
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+	v, err := trust.NewVerifier(trust.Anchor{Name: "test", Root: f.root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(c, iss.Chain, trust.DocumentSignature, f.clock.Now()); err != nil {
 		t.Error(err)
 	}
-}
-
-func poolOf(cs ...*x509.Certificate) *x509.CertPool {
-	p := x509.NewCertPool()
-	for _, c := range cs {
-		p.AddCert(c)
-	}
-	return p
 }
 
 func TestEnrollRefusals(t *testing.T) {

@@ -4,11 +4,10 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
-	"math/big"
 	"time"
 
-	"github.com/yagona/yagona/ca/responder"
 	"github.com/yagona/yagona/pkg/store"
+	"github.com/yagona/yagona/pkg/trust"
 )
 
 // RFC 5280 §5.3.1 CRLReason values.
@@ -164,34 +163,11 @@ func (a *Authority) changeStatus(ctx context.Context, actor Actor, serial, actio
 	return c, nil
 }
 
-// OCSPStatus answers the OCSP responder from the store.
-func (a *Authority) OCSPStatus(ctx context.Context, serial *big.Int) (responder.CertStatus, error) {
-	c, err := a.st.GetCertificate(ctx, SerialHex(serial))
-	if err != nil {
-		if AsError(storeErr(err, "")).Kind == KindNotFound {
-			return responder.CertStatus{Status: responder.Unknown}, nil
-		}
-		return responder.CertStatus{}, err
-	}
-	if c.Issuer != a.cfg.Issuer.Name {
-		return responder.CertStatus{Status: responder.Unknown}, nil
-	}
-	return ocspStatus(c), nil
-}
-
-// ocspStatus is what OCSP answers for a certificate on record.
-func ocspStatus(c store.Certificate) responder.CertStatus {
-	switch c.Status {
-	case store.StatusRevoked, store.StatusHold:
-		return responder.CertStatus{Status: responder.Revoked, RevokedAt: c.RevokedAt, Reason: c.Reason}
-	}
-	return responder.CertStatus{Status: responder.Good}
-}
-
 // AuthenticateHolder verifies a TLS client certificate chain (leaf first) as
 // proof that the caller holds a good certificate of ours: it must chain to
-// our roots at the current time, allow client authentication, be on record
-// and not revoked or suspended.
+// our roots at the current time for TLS client authentication
+// (trust.TLSClient), be on record and pass a login by its status (the
+// trust table: good only).
 func (a *Authority) AuthenticateHolder(ctx context.Context, chain []*x509.Certificate) (Actor, store.Certificate, error) {
 	fail := func(msg string, err error) (Actor, store.Certificate, error) {
 		return Actor{}, store.Certificate{}, newErr(KindUnauthorized, "bad_client_certificate", msg, err)
@@ -199,16 +175,7 @@ func (a *Authority) AuthenticateHolder(ctx context.Context, chain []*x509.Certif
 	if len(chain) == 0 {
 		return fail("a client certificate is required", nil)
 	}
-	inter := a.inter
-	if len(chain) > 1 {
-		inter = a.inter.Clone()
-		for _, c := range chain[1:] {
-			inter.AddCert(c)
-		}
-	}
-	_, err := chain[0].Verify(x509.VerifyOptions{Roots: a.roots, Intermediates: inter,
-		CurrentTime: a.now(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
-	if err != nil {
+	if _, err := a.trust.Verify(chain[0], chain[1:], trust.TLSClient, a.now()); err != nil {
 		return fail("client certificate does not verify", err)
 	}
 	rec, err := a.st.GetCertificate(ctx, SerialHex(chain[0].SerialNumber))
@@ -218,8 +185,9 @@ func (a *Authority) AuthenticateHolder(ctx context.Context, chain []*x509.Certif
 		}
 		return Actor{}, store.Certificate{}, storeErr(err, "certificate")
 	}
-	if rec.Status != store.StatusGood {
-		return fail("client certificate is "+string(rec.Status), nil)
+	st := recordStatus(rec)
+	if rule := trust.RuleFor(trust.UseLogin, st.State); rule.Decide(st, time.Time{}, false) != trust.Pass {
+		return fail("client certificate is "+rule.Word, nil)
 	}
 	if p, ok := a.cfg.Profiles[rec.Profile]; !ok || p.System {
 		return fail("client certificate is not a holder's certificate", nil)

@@ -18,6 +18,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/yagona/yagona/idp/login/tlscert"
+	"github.com/yagona/yagona/pkg/trust"
 )
 
 func TestClientValidation(t *testing.T) {
@@ -188,11 +189,11 @@ func TestTLSClientAuthAndBoundTokens(t *testing.T) {
 			t.Errorf("%s: %d %v", name, st, out)
 		}
 	}
-	e.setStatus(svc, StatusRevoked)
+	e.setStatus(svc, trust.Revoked)
 	if st, _ := postForm(t, withCert, e.issuer+pathToken, url.Values{"grant_type": {"client_credentials"}, "client_id": {"mtls"}}, "", ""); st != http.StatusUnauthorized {
 		t.Errorf("revoked service certificate: %d", st)
 	}
-	e.setStatus(svc, StatusGood)
+	e.setStatus(svc, trust.Good)
 	// The bound token is refused by userinfo and the officer path without
 	// the certificate.
 	req, _ := http.NewRequest(http.MethodGet, e.issuer+"/", nil)
@@ -219,7 +220,7 @@ func TestTLSLogin(t *testing.T) {
 		t.Fatalf("TLS login without a certificate: %d %q", st, loc)
 	}
 	// A revoked certificate is refused.
-	e.setStatus(h, StatusRevoked)
+	e.setStatus(h, trust.Revoked)
 	br3 := e.browser(h.tlsCert())
 	id = e.startLogin(br3, e.authorizeURL("rp1", newPKCE(), nil))
 	if st, _, _ := get(t, br3, e.issuer+tlscert.Path+"?request="+id); st != http.StatusForbidden {

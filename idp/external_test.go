@@ -13,6 +13,7 @@ import (
 
 	"github.com/yagona/yagona/pkg/cache"
 	"github.com/yagona/yagona/pkg/revocation"
+	"github.com/yagona/yagona/pkg/trust"
 )
 
 // TestExternalAnchorOCSP: a certificate of another trusted CA logs in
@@ -48,8 +49,8 @@ func TestExternalAnchorOCSP(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, backends(t)[0], func(c *Config) {
-				c.Certs.Anchors = append(c.Certs.Anchors, TrustAnchor{Name: "external", Root: ext.root, Intermediates: []*x509.Certificate{ext.issuing},
-					Status: OCSPStatus{OCSP: &revocation.OCSP{Cache: cache.NewMemory(time.Now)}}, FailOpen: tc.failOpen})
+				c.Certs.Trust = mustTrust(t, append(c.Certs.Trust.Anchors(), trust.Anchor{Name: "external", Root: ext.root,
+					Intermediates: []*x509.Certificate{ext.issuing}, Status: &revocation.OCSP{Cache: cache.NewMemory(time.Now)}, FailOpen: tc.failOpen})...)
 			})
 			e.client("rp1", nil)
 			status.Store(tc.status)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	logincms "github.com/yagona/yagona/idp/login/cms"
+	"github.com/yagona/yagona/pkg/trust"
 )
 
 func TestCodeFlow(t *testing.T) {
@@ -134,11 +135,11 @@ func TestLoginRefusals(t *testing.T) {
 			now := time.Now()
 			expired := e.ca.person(t, "31204900012347", "Old", "Cert", withValidity(now.Add(-48*time.Hour), now.Add(-time.Hour)))
 			revoked := e.ca.person(t, "31204900012348", "Rev", "Oked")
-			e.setStatus(revoked, StatusRevoked)
+			e.setStatus(revoked, trust.Revoked)
 			held := e.ca.person(t, "31204900012349", "Sus", "Pended")
-			e.setStatus(held, StatusHold)
+			e.setStatus(held, trust.Suspended)
 			unknown := e.ca.person(t, "31204900012350", "Un", "Known")
-			e.setStatus(unknown, StatusUnknown)
+			e.setStatus(unknown, trust.Unknown)
 			noClientAuth := e.ca.person(t, "31204900012351", "Sign", "Only", withEKU(x509.ExtKeyUsageEmailProtection))
 			noPolicy := e.ca.person(t, "31204900012352", "No", "Login", withPolicy(polNoLogin))
 			service := e.ca.service(t, "rp.example")
@@ -214,6 +215,9 @@ func TestLoginRefusals(t *testing.T) {
 					return e.loginCMS(br, id, good)
 				}, http.StatusForbidden, "acr_not_met"},
 			}
+			// What the refusal says of a status: the trust vocabulary's word.
+			says := map[string]string{"revoked": "the certificate is revoked", "suspended": "the certificate is suspended",
+				"unknown to the CA": "the certificate is unknown to its authority"}
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) {
 					br := e.browser()
@@ -228,6 +232,9 @@ func TestLoginRefusals(t *testing.T) {
 					}
 					if st != tc.status || out["error"] != tc.code {
 						t.Fatalf("got %d %v; want %d %s", st, out, tc.status, tc.code)
+					}
+					if w, ok := says[tc.name]; ok && out["error_description"] != w {
+						t.Fatalf("refusal says %q; want %q", out["error_description"], w)
 					}
 					// No session was opened: prompt=none still needs a login.
 					st, loc, _ := get(t, br, e.authorizeURL("rp1", newPKCE(), url.Values{"prompt": {"none"}}))

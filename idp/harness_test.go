@@ -35,6 +35,7 @@ import (
 	"github.com/yagona/yagona/pkg/ident"
 	"github.com/yagona/yagona/pkg/store"
 	"github.com/yagona/yagona/pkg/store/storetest"
+	"github.com/yagona/yagona/pkg/trust"
 )
 
 // Policy OIDs of the test CA's profiles.
@@ -203,7 +204,7 @@ type env struct {
 	st      store.Store
 	cache   cache.Cache
 	mu      sync.Mutex
-	status  map[string]string // serial hex -> status
+	status  map[string]trust.State // serial hex -> status
 	issuer  string
 	secrets map[string]string // client id -> secret
 	logouts chan url.Values   // back-channel logout deliveries
@@ -249,7 +250,7 @@ func backends(t *testing.T) []backend {
 
 func newEnv(t *testing.T, b backend, mod ...func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, clock: &clock{t: time.Now()}, ca: newTestCA(t, "Test"), status: map[string]string{}, secrets: map[string]string{},
+	e := &env{t: t, clock: &clock{t: time.Now()}, ca: newTestCA(t, "Test"), status: map[string]trust.State{}, secrets: map[string]string{},
 		logouts: make(chan url.Values, 16)}
 	e.st, e.cache = b.store(t), b.cache(t)
 	e.rp = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -260,8 +261,8 @@ func newEnv(t *testing.T, b backend, mod ...func(*Config)) *env {
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.issuer = "https://" + e.srv.Listener.Addr().String()
 	cfg := Config{Issuer: e.issuer, Store: e.st, Cache: e.cache, Keys: &memKeys{keys: map[string]crypto.Signer{}},
-		Certs: &CertChecker{Anchors: []TrustAnchor{{Name: "test", Root: e.ca.root, Intermediates: []*x509.Certificate{e.ca.issuing},
-			Status: OwnStatus(e.ownStatus)}},
+		Certs: &CertChecker{Trust: mustTrust(t, trust.Anchor{Name: "test", Root: e.ca.root, Intermediates: []*x509.Certificate{e.ca.issuing},
+			Status: e}),
 			Policies:  map[string]LoginPolicy{polCitizen: {ACR: ACRSubstantial}, polOfficial: {ACR: ACRHigh, AMR: []string{"pop", "hwk"}}},
 			MethodCap: map[string]string{MethodForwarded: ACRSubstantial}},
 		SubjectSecret: bytes.Repeat([]byte{7}, 32), Now: e.clock.Now, AgentURL: "http://127.0.0.1:8765", TLSLogin: true,
@@ -283,16 +284,26 @@ func newEnv(t *testing.T, b backend, mod ...func(*Config)) *env {
 	return e
 }
 
-func (e *env) ownStatus(_ context.Context, serial *big.Int) (string, error) {
+// Status is the test CA's records, a trust.StatusSource.
+func (e *env) Status(_ context.Context, cert, _ *x509.Certificate) (trust.Status, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if st, ok := e.status[serial.Text(16)]; ok {
-		return st, nil
+	if st, ok := e.status[cert.SerialNumber.Text(16)]; ok {
+		return trust.Status{State: st, Time: e.clock.Now(), Source: trust.SourceRecords}, nil
 	}
-	return StatusGood, nil
+	return trust.Status{State: trust.Good, Source: trust.SourceRecords}, nil
 }
 
-func (e *env) setStatus(h *holder, st string) {
+func mustTrust(t testing.TB, anchors ...trust.Anchor) *trust.Verifier {
+	t.Helper()
+	v, err := trust.NewVerifier(anchors...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func (e *env) setStatus(h *holder, st trust.State) {
 	e.mu.Lock()
 	e.status[h.cert.SerialNumber.Text(16)] = st
 	e.mu.Unlock()

@@ -35,6 +35,7 @@ import (
 	"github.com/yagona/yagona/pkg/kms"
 	"github.com/yagona/yagona/pkg/store"
 	"github.com/yagona/yagona/pkg/translog"
+	"github.com/yagona/yagona/pkg/trust"
 	"github.com/yagona/yagona/pkg/validation"
 )
 
@@ -55,6 +56,7 @@ type app struct {
 	tsaSC    ca.SystemCert
 	tsa      *tsa.TSA
 	tlog     *translog.Log
+	trust    *trust.Verifier // the anchors login and validation trust, built once
 	valid    *validation.Validator
 	decide   *decision.Service
 	tsaCert  atomic.Pointer[x509.Certificate]
@@ -239,6 +241,9 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 		return nil, fmt.Errorf("log key: %w", err)
 	}
 	if a.tlog, err = translog.New(translog.Config{Origin: logOrigin(cfg), Key: logKey, Logger: log}, a.store); err != nil {
+		return nil, err
+	}
+	if a.trust, err = a.newTrust(); err != nil {
 		return nil, err
 	}
 	if a.valid, err = a.newValidator(); err != nil {

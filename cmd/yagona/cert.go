@@ -11,7 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/pkg/kms"
+	"github.com/yagona/yagona/pkg/store"
+	"github.com/yagona/yagona/pkg/trust"
 )
 
 // certRecord is the API's certificate JSON.
@@ -29,8 +32,14 @@ type certRecord struct {
 	Certificate string `json:"certificate"`
 }
 
+// status is the record's status in the trust vocabulary, as shown (the
+// API's "hold" reads "suspended").
+func (r certRecord) status() string {
+	return trust.RuleFor(trust.UseDisplay, ca.RecordState(store.Status(r.Status))).Word
+}
+
 func (r certRecord) text(w io.Writer) {
-	fprintf(w, "serial:  %s\nprofile: %s\npinfl:   %s\nstatus:  %s", r.Serial, r.Profile, r.PINFL, r.Status)
+	fprintf(w, "serial:  %s\nprofile: %s\npinfl:   %s\nstatus:  %s", r.Serial, r.Profile, r.PINFL, r.status())
 	if r.Reason != "" {
 		fprintf(w, " (%s since %s)", r.Reason, r.RevokedAt)
 	}
@@ -86,7 +95,7 @@ func newCertListCmd(g *globals) *cobra.Command {
 			}
 			return g.print(out, func(w io.Writer) {
 				for _, r := range out.Certificates {
-					fprintf(w, "%s  %-8s  %-7s  %s\n", r.Serial, r.Profile, r.Status, r.NotAfter)
+					fprintf(w, "%s  %-8s  %-9s  %s\n", r.Serial, r.Profile, r.status(), r.NotAfter)
 				}
 			})
 		},

@@ -3,22 +3,16 @@ package main
 import (
 	"context"
 	"crypto"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 
-	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/idp"
 	"github.com/yagona/yagona/internal/operator"
 	"github.com/yagona/yagona/pkg/kms"
-	"github.com/yagona/yagona/pkg/revocation"
 	"github.com/yagona/yagona/pkg/store"
 )
 
@@ -49,34 +43,13 @@ func (w passphraseWrapper) NewKey() (crypto.Signer, []byte, error) {
 
 func (w passphraseWrapper) Unwrap(b []byte) (crypto.Signer, error) { return kms.DecryptPEM(b, w.pass) }
 
-// newIDP wires the OpenID provider: our own CA as the first trust anchor
-// (status read from the store), external anchors from the configuration.
+// newIDP wires the OpenID provider on the app's trust anchors (our own CA
+// first, then the configured external ones).
 func (a *app) newIDP(ctx context.Context) error {
 	cfg := a.cfg
 	secret, err := loadSecret(cfg, a.log, "idp: subject secret", cfg.IDP.SubjectSecretEnv, cfg.IDP.SubjectSecretFile, cfg.IDP.GenerateSubjectSecret)
 	if err != nil {
 		return err
-	}
-	anchors := []idp.TrustAnchor{{Name: "yagona", Root: a.hier.Root, Intermediates: []*x509.Certificate{a.hier.Issuing},
-		Status: idp.OwnStatus(a.ownStatus)}}
-	for _, ea := range cfg.IDP.ExternalAnchors {
-		roots, err := readCerts(cfg.dataPath(ea.Root))
-		if err != nil || len(roots) != 1 {
-			return fmt.Errorf("idp.external_anchors %s: root: want one certificate: %v", ea.Name, err)
-		}
-		var inter []*x509.Certificate
-		for _, f := range ea.Intermediates {
-			cs, err := readCerts(cfg.dataPath(f))
-			if err != nil {
-				return fmt.Errorf("idp.external_anchors %s: %w", ea.Name, err)
-			}
-			inter = append(inter, cs...)
-		}
-		anchor := idp.TrustAnchor{Name: ea.Name, Root: roots[0], Intermediates: inter, FailOpen: ea.FailOpen}
-		if ea.Status != "none" {
-			anchor.Status = idp.OCSPStatus{OCSP: &revocation.OCSP{Cache: a.cache}}
-		}
-		anchors = append(anchors, anchor)
 	}
 	pols := map[string]idp.LoginPolicy{}
 	for oid, lp := range cfg.IDP.LoginPolicies {
@@ -90,7 +63,7 @@ func (a *app) newIDP(ctx context.Context) error {
 	a.idp, err = idp.New(ctx, idp.Config{
 		Issuer: strings.TrimSuffix(cfg.PublicURL.HTTPS, "/"), Store: a.store, Cache: a.cache, Keys: oidcKeys{a.ks}, KeyURI: cfg.tokenKeyURI(),
 		KeyWrapper: passphraseWrapper{a.ks.opts.Passphrase},
-		Certs:      &idp.CertChecker{Anchors: anchors, Policies: pols, MethodCap: cfg.IDP.MethodCap},
+		Certs:      &idp.CertChecker{Trust: a.trust, Policies: pols, MethodCap: cfg.IDP.MethodCap},
 		People:     a.store, SubjectSecret: secret, Logger: a.log, Registerer: a.registry, Admin: a.adminAuth,
 		AgentURL: cfg.IDP.AgentURL, TLSLogin: cfg.IDP.TLSLogin, ForwardedCertHeader: cfg.IDP.ForwardedCertHeader,
 		TrustedProxies: proxies, AccessTokenTTL: cfg.IDP.AccessTokenTTL, IDTokenTTL: cfg.IDP.IDTokenTTL,
@@ -143,28 +116,6 @@ func (a *app) ensureCLIClient(ctx context.Context) error {
 // cliRedirect is never served: `yagona login` reads the code from the
 // redirect the provider answers with.
 const cliRedirect = "http://127.0.0.1/yagona-cli/callback"
-
-// ownStatus reads our CA's record of a certificate.
-func (a *app) ownStatus(ctx context.Context, serial *big.Int) (string, error) {
-	c, err := a.store.GetCertificate(ctx, ca.SerialHex(serial))
-	if errors.Is(err, store.ErrNotFound) {
-		return idp.StatusUnknown, nil
-	}
-	if err != nil {
-		return "", err
-	}
-	if c.Issuer != "issuing" {
-		return idp.StatusUnknown, nil
-	}
-	switch c.Status {
-	case store.StatusGood:
-		return idp.StatusGood, nil
-	case store.StatusHold:
-		return idp.StatusHold, nil
-	default:
-		return idp.StatusRevoked, nil
-	}
-}
 
 // adminAuth authorizes the provider's admin API: an operator token (the
 // bootstrap credential and those `operator add` makes) or an access token
@@ -219,31 +170,4 @@ func bearerToken(r *http.Request) string {
 		return strings.TrimSpace(h[7:])
 	}
 	return ""
-}
-
-func readCerts(path string) ([]*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []*x509.Certificate
-	for {
-		var blk *pem.Block
-		blk, b = pem.Decode(b)
-		if blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no certificate", path)
-	}
-	return out, nil
 }

@@ -55,6 +55,21 @@ func (s *testServer) registerClient(args ...string) string {
 // with `openssl cms -sign` making the signature over the challenge, and
 // returns the redirect to the client.
 func (s *testServer) opensslLogin(br *http.Client, dir, authURL string) string {
+	s.t.Helper()
+	st, body := s.opensslLoginAttempt(br, dir, authURL)
+	var done struct {
+		Redirect string `json:"redirect"`
+	}
+	if st != http.StatusOK || json.Unmarshal(body, &done) != nil {
+		s.t.Fatalf("POST /login/certificate: %d %s", st, body)
+	}
+	return done.Redirect
+}
+
+// opensslLoginAttempt follows an authorization URL to the certificate
+// login, signs the challenge with `openssl cms -sign` and returns the
+// provider's answer.
+func (s *testServer) opensslLoginAttempt(br *http.Client, dir, authURL string) (int, []byte) {
 	t := s.t
 	t.Helper()
 	resp, err := br.Get(authURL)
@@ -82,11 +97,16 @@ func (s *testServer) opensslLogin(br *http.Client, dir, authURL string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var done struct {
-		Redirect string `json:"redirect"`
+	b, _ := json.Marshal(map[string]string{"request": id, "signature": base64.StdEncoding.EncodeToString(der)})
+	req, _ := http.NewRequest(http.MethodPost, s.https+"/login/certificate", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = br.Do(req)
+	if err != nil {
+		t.Fatal(err)
 	}
-	s.postJSON(br, "/login/certificate", map[string]string{"request": id, "signature": base64.StdEncoding.EncodeToString(der)}, &done, http.StatusOK)
-	return done.Redirect
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, body
 }
 
 func (s *testServer) postJSON(c *http.Client, path string, in, out any, want int) {

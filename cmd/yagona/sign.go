@@ -26,6 +26,7 @@ import (
 
 	"github.com/yagona/yagona/configs"
 	"github.com/yagona/yagona/pkg/cms"
+	"github.com/yagona/yagona/pkg/trust"
 	"github.com/yagona/yagona/pkg/validation"
 )
 
@@ -175,14 +176,14 @@ func fetchTimestamp(url string, data []byte) ([]byte, error) {
 // reports; the command fails unless every signature is TOTAL-PASSED.
 func newVerifyCmd(g *globals) *cobra.Command {
 	var f clientFlags
-	var trust string
+	var trustFile string
 	cmd := &cobra.Command{
 		Use:   "verify FILE [SIGNATURE]",
 		Short: "Validate a signature (attached: FILE is the signature; detached: FILE and SIGNATURE) and print the report",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if trust != "" {
-				return g.verifyOffline(trust, args)
+			if trustFile != "" {
+				return g.verifyOffline(trustFile, args)
 			}
 			c, err := g.newClient(&f, false)
 			if err != nil {
@@ -238,7 +239,7 @@ func newVerifyCmd(g *globals) *cobra.Command {
 		},
 	}
 	f.register(cmd, false)
-	cmd.Flags().StringVar(&trust, "trust", "", "validate offline against the CA certificates in this PEM file (roots and intermediates); status only from OCSP responses the signature carries (B-LT)")
+	cmd.Flags().StringVar(&trustFile, "trust", "", "validate offline against the CA certificates in this PEM file (roots and intermediates); status only from OCSP responses the signature carries (B-LT)")
 	return cmd
 }
 
@@ -246,21 +247,23 @@ func newVerifyCmd(g *globals) *cobra.Command {
 // certificates are anchors, the others intermediates; revocation status
 // comes only from OCSP responses carried in the signature (B-LT), so a
 // B-B or B-T signature is INDETERMINATE TRY_LATER offline.
-func (g *globals) verifyOffline(trust string, args []string) error {
-	certs, err := readCerts(trust)
+func (g *globals) verifyOffline(trustFile string, args []string) error {
+	certs, err := readCerts(trustFile)
 	if err != nil {
 		return err
 	}
-	var roots, inter []*x509.Certificate
-	for _, c := range certs {
-		if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
-			roots = append(roots, c)
-		} else {
-			inter = append(inter, c)
-		}
-	}
-	if len(roots) == 0 {
+	anchors, err := trust.AnchorsFrom(certs, func(i int, r *x509.Certificate) string {
+		return fmt.Sprintf("trust-%d: %s", i+1, r.Subject.CommonName)
+	})
+	if errors.Is(err, trust.ErrNoRoot) {
 		return errors.New("--trust holds no self-signed root")
+	}
+	if err != nil {
+		return err
+	}
+	tv, err := trust.NewVerifier(anchors...)
+	if err != nil {
+		return err
 	}
 	b, err := configs.Files.ReadFile("validation-policy.yaml")
 	if err != nil {
@@ -270,10 +273,7 @@ func (g *globals) verifyOffline(trust string, args []string) error {
 	if err != nil {
 		return err
 	}
-	v := &validation.Validator{Policy: pol}
-	for i, r := range roots {
-		v.Anchors = append(v.Anchors, validation.Anchor{Name: fmt.Sprintf("trust-%d: %s", i+1, r.Subject.CommonName), Root: r, Intermediates: inter})
-	}
+	v := &validation.Validator{Trust: tv, Policy: pol}
 	var in validation.Input
 	if len(args) == 2 {
 		if in.Document, err = os.ReadFile(args[0]); err != nil {
@@ -403,18 +403,19 @@ func (g *globals) ownOCSP(f *clientFlags, chain []*x509.Certificate) ([]byte, er
 		}
 		caFile = cfg.dataPath("certs/root.pem")
 	}
-	roots, err := readCerts(caFile)
+	certs, err := readCerts(caFile)
 	if err != nil {
 		return nil, fmt.Errorf("trust anchor: %w (pass --ca-file)", err)
 	}
-	rp, ip := x509.NewCertPool(), x509.NewCertPool()
-	for _, r := range roots {
-		rp.AddCert(r)
+	anchors, err := trust.AnchorsFrom(certs, func(int, *x509.Certificate) string { return caFile })
+	if err != nil {
+		return nil, fmt.Errorf("trust anchor %s: %w (pass --ca-file)", caFile, err)
 	}
-	for _, c := range chain[1:] {
-		ip.AddCert(c)
+	tv, err := trust.NewVerifier(anchors...)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := chain[0].Verify(x509.VerifyOptions{Roots: rp, Intermediates: ip, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+	if _, err := tv.Verify(chain[0], chain[1:], trust.DocumentSignature, time.Now()); err != nil {
 		return nil, fmt.Errorf("your certificate does not chain to the trust anchor: %w", err)
 	}
 	if len(chain[0].OCSPServer) == 0 {

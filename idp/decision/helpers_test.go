@@ -19,6 +19,7 @@ import (
 	"github.com/yagona/yagona/configs"
 	"github.com/yagona/yagona/idp/decision"
 	"github.com/yagona/yagona/pkg/store"
+	"github.com/yagona/yagona/pkg/trust"
 	"github.com/yagona/yagona/pkg/validation"
 )
 
@@ -106,8 +107,12 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	clk := &clock{t: t0}
-	v := &validation.Validator{Policy: pol, Now: clk.Now, Anchors: []validation.Anchor{{Name: "test", Root: p.root,
-		Intermediates: []*x509.Certificate{p.issuing}, Status: statuses{revoked: p.revokedSerial}}}}
+	tv, err := trust.NewVerifier(trust.Anchor{Name: "test", Root: p.root,
+		Intermediates: []*x509.Certificate{p.issuing}, Status: statuses{revoked: p.revokedSerial}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &validation.Validator{Policy: pol, Now: clk.Now, Trust: tv}
 	e := &env{t: t, pki: p, store: st, clock: clk, mux: http.NewServeMux()}
 	e.svc = decision.New(decision.Config{Store: st, Validator: v, Auth: auth, PublicURL: "https://id.test", Now: clk.Now})
 	e.svc.Register(e.mux)

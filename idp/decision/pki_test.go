@@ -15,7 +15,7 @@ import (
 
 	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/ident"
-	"github.com/yagona/yagona/pkg/validation"
+	"github.com/yagona/yagona/pkg/trust"
 )
 
 // People of the tests, by PINFL.
@@ -132,9 +132,9 @@ func (p *pki) sign(t *testing.T, pinfl string, doc []byte) []byte {
 // statuses is the CA's status source: one certificate is revoked.
 type statuses struct{ revoked string }
 
-func (s statuses) Status(_ context.Context, c, _ *x509.Certificate) (validation.Status, error) {
+func (s statuses) Status(_ context.Context, c, _ *x509.Certificate) (trust.Status, error) {
 	if c.SerialNumber.Text(16) == s.revoked {
-		return validation.Status{State: "revoked", RevokedAt: t0.AddDate(0, -1, 0), Source: "test"}, nil
+		return trust.Status{State: trust.Revoked, Time: t0.AddDate(0, -1, 0), Source: "test"}, nil
 	}
-	return validation.Status{State: "good", Source: "test"}, nil
+	return trust.Status{State: trust.Good, Source: "test"}, nil
 }

@@ -24,7 +24,7 @@ import (
 // Ask another authority's OCSP responder (here one on 127.0.0.1 that has
 // revoked serial 42) about two certificates whose chains the caller has
 // validated; answers are cached until their nextUpdate.
-func ExampleOCSP_Check() {
+func ExampleOCSP_Status() {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "External CA"}, IsCA: true,
@@ -60,12 +60,12 @@ func ExampleOCSP_Check() {
 	ctx := context.Background()
 	good, revoked := issue(7), issue(42)
 	for _, c := range []*x509.Certificate{good, revoked, revoked} {
-		r, err := o.Check(ctx, c, ca)
+		st, err := o.Status(ctx, c, ca)
 		if err != nil {
 			fmt.Println(err)
 			return
 		}
-		fmt.Println(c.SerialNumber, r.Status, r.RevokedAt.Format(time.DateOnly))
+		fmt.Println(c.SerialNumber, st.State, st.Time.Format(time.DateOnly))
 	}
 	fmt.Println("responder asked", asked.Load(), "times")
 	// Output:

@@ -7,6 +7,10 @@
 // Access, and nothing is fetched for a certificate whose chain was not
 // validated (Yagona never fetches a URL from an unvalidated certificate).
 // Our own CA's status is read from its records, not through here.
+//
+// OCSP satisfies trust.StatusSource: the answer is a trust.Status (a
+// revocation with reason certificateHold is a suspension), with source
+// "ocsp".
 package revocation
 
 import (
@@ -20,17 +24,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
-)
 
-// Statuses, as the identity provider names them.
-const (
-	Good    = "good"
-	Revoked = "revoked"
-	Unknown = "unknown"
+	"github.com/yagona/yagona/pkg/trust"
 )
 
 // ErrUnavailable wraps every failure to learn a status: no responder URL,
@@ -53,85 +53,31 @@ type OCSP struct {
 	MaxBytes int64            // largest response read; 0: 64 KiB
 }
 
-// Result is a verified answer.
-type Result struct {
-	Status    string    // Good, Revoked or Unknown
-	RevokedAt time.Time // when Revoked
-}
-
-// Status returns Good, Revoked or Unknown for cert, issued by issuer, or
-// an error wrapping ErrUnavailable.
-func (o *OCSP) Status(ctx context.Context, cert, issuer *x509.Certificate) (string, error) {
-	r, err := o.Check(ctx, cert, issuer)
-	return r.Status, err
-}
-
-// Check is Status with the revocation time.
-func (o *OCSP) Check(ctx context.Context, cert, issuer *x509.Certificate) (Result, error) {
+// Status implements trust.StatusSource: the status of cert, issued by
+// issuer, from the responder cert names (or the cache), or an error
+// wrapping ErrUnavailable.
+func (o *OCSP) Status(ctx context.Context, cert, issuer *x509.Certificate) (trust.Status, error) {
+	key := cacheKey(cert, issuer)
+	if o.Cache != nil {
+		if b, err := o.Cache.Get(ctx, key); err == nil {
+			if st, ok := decodeStatus(b); ok {
+				return st, nil
+			}
+		}
+	}
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
 	}
-	key := cacheKey(cert, issuer)
-	if o.Cache != nil {
-		if b, err := o.Cache.Get(ctx, key); err == nil && len(b) > 0 {
-			return decodeResult(b), nil
-		}
-	}
-	var target string
-	for _, u := range cert.OCSPServer {
-		if pu, err := url.Parse(u); err == nil && (pu.Scheme == "http" || pu.Scheme == "https") && pu.Host != "" {
-			target = u
-			break
-		}
-	}
-	if target == "" {
-		return Result{}, fmt.Errorf("%w: the certificate names no OCSP responder", ErrUnavailable)
-	}
-	req, err := ocsp.CreateRequest(cert, issuer, nil)
+	r, err := o.fetch(ctx, cert, issuer)
 	if err != nil {
-		return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	client := o.HTTP
-	if client == nil {
-		client = &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(req))
-	if err != nil {
-		return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	hreq.Header.Set("Content-Type", "application/ocsp-request")
-	resp, err := client.Do(hreq)
-	if err != nil {
-		return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	defer resp.Body.Close()
-	limit := o.MaxBytes
-	if limit == 0 {
-		limit = 64 << 10
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil || int64(len(body)) > limit || resp.StatusCode != http.StatusOK {
-		return Result{}, fmt.Errorf("%w: responder answered %d (%d bytes)", ErrUnavailable, resp.StatusCode, len(body))
-	}
-	r, err := ocsp.ParseResponseForCert(body, cert, issuer)
-	if err != nil {
-		return Result{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return trust.Status{}, err
 	}
 	t := now()
 	if r.ThisUpdate.After(t.Add(5*time.Minute)) || (!r.NextUpdate.IsZero() && !r.NextUpdate.After(t)) {
-		return Result{}, fmt.Errorf("%w: stale or future answer (thisUpdate %v, nextUpdate %v)", ErrUnavailable, r.ThisUpdate, r.NextUpdate)
+		return trust.Status{}, fmt.Errorf("%w: stale or future answer (thisUpdate %v, nextUpdate %v)", ErrUnavailable, r.ThisUpdate, r.NextUpdate)
 	}
-	var st string
-	var revokedAt time.Time
-	switch r.Status {
-	case ocsp.Good:
-		st = Good
-	case ocsp.Revoked:
-		st, revokedAt = Revoked, r.RevokedAt.UTC()
-	default:
-		st = Unknown
-	}
+	st := trust.FromOCSP(r, trust.SourceOCSP)
 	if o.Cache != nil {
 		maxAge := o.MaxAge
 		if maxAge == 0 {
@@ -142,26 +88,82 @@ func (o *OCSP) Check(ctx context.Context, cert, issuer *x509.Certificate) (Resul
 			ttl = r.NextUpdate.Sub(t)
 		}
 		if ttl > time.Second {
-			_ = o.Cache.Set(ctx, key, encodeResult(Result{st, revokedAt}), ttl)
+			_ = o.Cache.Set(ctx, key, encodeStatus(st), ttl)
 		}
 	}
-	return Result{Status: st, RevokedAt: revokedAt}, nil
+	return st, nil
 }
 
-func encodeResult(r Result) []byte {
-	if r.RevokedAt.IsZero() {
-		return []byte(r.Status)
+// fetch asks the responder cert names and returns its verified answer.
+func (o *OCSP) fetch(ctx context.Context, cert, issuer *x509.Certificate) (*ocsp.Response, error) {
+	var target string
+	for _, u := range cert.OCSPServer {
+		if pu, err := url.Parse(u); err == nil && (pu.Scheme == "http" || pu.Scheme == "https") && pu.Host != "" {
+			target = u
+			break
+		}
 	}
-	return []byte(r.Status + " " + r.RevokedAt.Format(time.RFC3339Nano))
+	if target == "" {
+		return nil, fmt.Errorf("%w: the certificate names no OCSP responder", ErrUnavailable)
+	}
+	req, err := ocsp.CreateRequest(cert, issuer, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	client := o.HTTP
+	if client == nil {
+		client = &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(req))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	hreq.Header.Set("Content-Type", "application/ocsp-request")
+	resp, err := client.Do(hreq)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer resp.Body.Close()
+	limit := o.MaxBytes
+	if limit == 0 {
+		limit = 64 << 10
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil || int64(len(body)) > limit || resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%w: responder answered %d (%d bytes)", ErrUnavailable, resp.StatusCode, len(body))
+	}
+	r, err := ocsp.ParseResponseForCert(body, cert, issuer)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return r, nil
 }
 
-func decodeResult(b []byte) Result {
-	st, at, _ := strings.Cut(string(b), " ")
-	r := Result{Status: st}
-	if t, err := time.Parse(time.RFC3339Nano, at); err == nil {
-		r.RevokedAt = t
+// encodeStatus is the cached form: "state", or "state time reason" for a
+// revocation or suspension.
+func encodeStatus(st trust.Status) []byte {
+	if st.Time.IsZero() {
+		return []byte(st.State)
 	}
-	return r
+	return []byte(fmt.Sprintf("%s %s %d", st.State, st.Time.Format(time.RFC3339Nano), st.Reason))
+}
+
+// decodeStatus reads encodeStatus's form (and the older "state time");
+// false for anything else, which counts as a miss.
+func decodeStatus(b []byte) (trust.Status, bool) {
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return trust.Status{}, false
+	}
+	st := trust.Status{State: trust.State(f[0]), Source: trust.SourceOCSP}
+	if len(f) > 1 {
+		st.Time, _ = time.Parse(time.RFC3339Nano, f[1])
+	}
+	if len(f) > 2 {
+		n, _ := strconv.Atoi(f[2])
+		st.Reason = trust.Reason(n)
+	}
+	return st, true
 }
 
 func cacheKey(cert, issuer *x509.Certificate) string {

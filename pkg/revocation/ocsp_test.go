@@ -20,7 +20,11 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/yagona/yagona/pkg/cache"
+	"github.com/yagona/yagona/pkg/trust"
 )
+
+// OCSP is a status source for the trust component.
+var _ trust.StatusSource = (*OCSP)(nil)
 
 type fixture struct {
 	ca, leaf *x509.Certificate
@@ -59,9 +63,13 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func (f *fixture) respond(status int, signer crypto.Signer, thisUpdate, nextUpdate time.Time) func(*ocsp.Request) []byte {
+	return f.respondReason(status, ocsp.KeyCompromise, signer, thisUpdate, nextUpdate)
+}
+
+func (f *fixture) respondReason(status, reason int, signer crypto.Signer, thisUpdate, nextUpdate time.Time) func(*ocsp.Request) []byte {
 	return func(req *ocsp.Request) []byte {
 		b, _ := ocsp.CreateResponse(f.ca, f.ca, ocsp.Response{Status: status, SerialNumber: req.SerialNumber, ThisUpdate: thisUpdate,
-			NextUpdate: nextUpdate, RevokedAt: thisUpdate, RevocationReason: ocsp.KeyCompromise}, signer)
+			NextUpdate: nextUpdate, RevokedAt: thisUpdate, RevocationReason: reason}, signer)
 		return b
 	}
 }
@@ -72,18 +80,21 @@ func TestOCSP(t *testing.T) {
 	tests := []struct {
 		name    string
 		answer  func(f *fixture) func(*ocsp.Request) []byte
-		want    string
+		want    trust.State
 		wantErr bool
 	}{
 		{"good", func(f *fixture) func(*ocsp.Request) []byte {
 			return f.respond(ocsp.Good, f.caKey, now.Add(-time.Minute), now.Add(time.Hour))
-		}, Good, false},
+		}, trust.Good, false},
 		{"revoked", func(f *fixture) func(*ocsp.Request) []byte {
 			return f.respond(ocsp.Revoked, f.caKey, now.Add(-time.Minute), now.Add(time.Hour))
-		}, Revoked, false},
+		}, trust.Revoked, false},
+		{"on hold", func(f *fixture) func(*ocsp.Request) []byte {
+			return f.respondReason(ocsp.Revoked, ocsp.CertificateHold, f.caKey, now.Add(-time.Minute), now.Add(time.Hour))
+		}, trust.Suspended, false},
 		{"unknown", func(f *fixture) func(*ocsp.Request) []byte {
 			return f.respond(ocsp.Unknown, f.caKey, now.Add(-time.Minute), now.Add(time.Hour))
-		}, Unknown, false},
+		}, trust.Unknown, false},
 		{"signed by another key", func(f *fixture) func(*ocsp.Request) []byte {
 			return f.respond(ocsp.Good, other, now.Add(-time.Minute), now.Add(time.Hour))
 		}, "", true},
@@ -105,16 +116,20 @@ func TestOCSP(t *testing.T) {
 			got, err := o.Status(context.Background(), f.leaf, f.ca)
 			if tc.wantErr {
 				if !errors.Is(err, ErrUnavailable) {
-					t.Fatalf("Status = %q, %v; want ErrUnavailable", got, err)
+					t.Fatalf("Status = %+v, %v; want ErrUnavailable", got, err)
 				}
 				return
 			}
-			if err != nil || got != tc.want {
-				t.Fatalf("Status = %q, %v; want %q", got, err, tc.want)
+			if err != nil || got.State != tc.want || got.Source != trust.SourceOCSP {
+				t.Fatalf("Status = %+v, %v; want %q", got, err, tc.want)
+			}
+			if tc.want != trust.Good && tc.want != trust.Unknown && (got.Time.IsZero() || got.Reason == 0) {
+				t.Fatalf("Status = %+v: no time or reason", got)
 			}
 			// The second answer comes from the cache.
-			if got2, err := o.Status(context.Background(), f.leaf, f.ca); err != nil || got2 != got || f.hits.Load() != 1 {
-				t.Fatalf("second Status = %q, %v after %d requests", got2, err, f.hits.Load())
+			if got2, err := o.Status(context.Background(), f.leaf, f.ca); err != nil || !got2.Time.Equal(got.Time) || got2.State != got.State ||
+				got2.Reason != got.Reason || f.hits.Load() != 1 {
+				t.Fatalf("second Status = %+v, %v after %d requests", got2, err, f.hits.Load())
 			}
 		})
 	}
@@ -129,5 +144,24 @@ func TestOCSPUnreachableAndNoURL(t *testing.T) {
 	f.leaf.OCSPServer = []string{"ldap://x", "file:///etc/passwd"}
 	if _, err := (&OCSP{}).Status(context.Background(), f.leaf, f.ca); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("no usable URL: %v", err)
+	}
+}
+
+// TestCachedForms: what the cache holds reads back, the form written
+// before suspensions had their own state included; blanks are misses.
+func TestCachedForms(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, st := range []trust.Status{{State: trust.Good}, {State: trust.Unknown},
+		{State: trust.Revoked, Time: at, Reason: 1}, {State: trust.Suspended, Time: at, Reason: trust.ReasonCertificateHold}} {
+		st.Source = trust.SourceOCSP
+		if got, ok := decodeStatus(encodeStatus(st)); !ok || got != st {
+			t.Errorf("%+v read back as %+v", st, got)
+		}
+	}
+	if got, ok := decodeStatus([]byte("revoked " + at.Format(time.RFC3339Nano))); !ok || got.State != trust.Revoked || !got.Time.Equal(at) {
+		t.Errorf("older form: %+v", got)
+	}
+	if _, ok := decodeStatus([]byte(" ")); ok {
+		t.Error("a blank value counted")
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/yagona/yagona/configs"
 	"github.com/yagona/yagona/pkg/cms"
+	"github.com/yagona/yagona/pkg/trust"
 	"github.com/yagona/yagona/pkg/validation"
 )
 
@@ -20,8 +21,8 @@ import (
 // reads its own CA's records, or asks OCSP for another authority's.
 type allGood struct{}
 
-func (allGood) Status(context.Context, *x509.Certificate, *x509.Certificate) (validation.Status, error) {
-	return validation.Status{State: "good", Source: "example"}, nil
+func (allGood) Status(context.Context, *x509.Certificate, *x509.Certificate) (trust.Status, error) {
+	return trust.Status{State: trust.Good, Source: "example"}, nil
 }
 
 // Validate a freshly made detached signature under the default policy,
@@ -49,7 +50,12 @@ func ExampleValidator_Validate() {
 		fmt.Println(err)
 		return
 	}
-	v := &validation.Validator{Policy: policy, Anchors: []validation.Anchor{{Name: "example", Root: root, Status: allGood{}}}}
+	anchors, err := trust.NewVerifier(trust.Anchor{Name: "example", Root: root, Status: allGood{}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	v := &validation.Validator{Policy: policy, Trust: anchors}
 
 	rep := v.Validate(context.Background(), validation.Input{Signature: sig, Document: doc})
 	fmt.Println(rep.Indication, rep.Signers[0].Signer.Name, rep.Signers[0].Signer.PINFL)

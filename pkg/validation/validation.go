@@ -5,13 +5,21 @@
 // revocation data used and every check made, under a validation policy
 // held as data (Policy).
 //
+// Chains, purposes and statuses are the trust component's (pkg/trust):
+// the signer's certificate is chained for a document signature, the TSA's
+// for time-stamping, and what a status means is the trust table's
+// signature and time-stamp rows.
+//
 // The signer-claimed signing time is never proof of existence; a valid
 // signature time-stamp is (its token's own chain is validated at its
 // time). A certificate revoked after a proven signing time passes; revoked
 // without proof of earlier existence is INDETERMINATE REVOKED_NO_POE. A
-// status that cannot be learnt is INDETERMINATE TRY_LATER, never a bare
-// failure. Nothing is fetched for a certificate before its chain is
-// validated.
+// suspended certificate is reported as suspended: it passes like a revoked
+// one when the signature is proven to exist before the suspension, and is
+// INDETERMINATE TRY_LATER otherwise (the hold may be lifted or become a
+// revocation). A status that cannot be learnt is INDETERMINATE TRY_LATER,
+// never a bare failure. Nothing is fetched for a certificate before its
+// chain is validated.
 package validation
 
 import (
@@ -24,15 +32,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/digitorus/timestamp"
-	"golang.org/x/crypto/ocsp"
 
 	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/ident"
+	"github.com/yagona/yagona/pkg/trust"
 )
 
 // Indications and sub-indications (ETSI EN 319 102-1 §5.1).
@@ -54,36 +60,11 @@ const (
 	ChainConstraintsFailure   = "CHAIN_CONSTRAINTS_FAILURE"
 )
 
-// Status is what a status source knows of a certificate.
-type Status struct {
-	State     string    // "good", "revoked" (suspensions too), "unknown"
-	RevokedAt time.Time // when revoked
-	Source    string    // "ca-records", "ocsp", ...
-}
-
-// StatusSource answers for the certificates of one anchor, after their
-// chain has been validated. An error means the status cannot be learnt
-// now (TRY_LATER).
-type StatusSource interface {
-	Status(ctx context.Context, cert, issuer *x509.Certificate) (Status, error)
-}
-
-// Anchor is a trusted CA.
-type Anchor struct {
-	Name          string
-	Root          *x509.Certificate
-	Intermediates []*x509.Certificate
-	Status        StatusSource // nil: status unavailable (TRY_LATER)
-}
-
 // Validator validates signatures.
 type Validator struct {
-	Anchors []Anchor
-	Policy  *Policy
-	Now     func() time.Time // nil: time.Now
-
-	once  sync.Once
-	pools []*x509.CertPool
+	Trust  *trust.Verifier // the anchors, with their status sources
+	Policy *Policy
+	Now    func() time.Time // nil: time.Now
 }
 
 // Input is one validation request.
@@ -313,8 +294,15 @@ func (v *Validator) signer(ctx context.Context, sd *cms.Signed, s cms.Signer, vt
 		}
 		o.check(CSignatureTimeStamp, false, Indeterminate, CryptoConstraintsNoPOE, detail)
 	}
-	best := r.BestSignatureTime
+	v.chainAndStatus(ctx, o, sd, c)
+	return r
+}
 
+// chainAndStatus checks the signer's chain, key usage, validity at the
+// best signature time and, only once the chain holds, its status.
+func (v *Validator) chainAndStatus(ctx context.Context, o *outcome, sd *cms.Signed, c *x509.Certificate) {
+	r := o.r
+	best := r.BestSignatureTime
 	// Chain, at a time inside the certificate's validity (validity is a
 	// separate check, against the best signature time).
 	at := best
@@ -324,108 +312,70 @@ func (v *Validator) signer(ctx context.Context, sd *cms.Signed, s cms.Signer, vt
 	if at.Before(c.NotBefore) {
 		at = c.NotBefore
 	}
-	anchor, chain := v.chain(c, sd.Certificates, at)
-	if anchor == nil {
+	ch, err := v.Trust.Verify(c, sd.Certificates, trust.DocumentSignature, at)
+	var notFor *trust.PurposeError
+	if err != nil && !errors.As(err, &notFor) {
 		o.check(CChain, false, Indeterminate, NoCertificateChainFound, "the certificate does not chain to a trusted authority")
-		return r
+		return
 	}
-	for _, x := range chain {
+	for _, x := range ch.Certs {
 		h := sha256.Sum256(x.Raw)
 		r.Chain = append(r.Chain, CertInfo{Subject: x.Subject.String(), Serial: x.SerialNumber.Text(16), NotBefore: x.NotBefore.UTC(),
 			NotAfter: x.NotAfter.UTC(), SHA256: hex.EncodeToString(h[:])})
 	}
-	o.check(CChain, true, "", "", anchor.Name)
-	o.check(CKeyUsage, c.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) != 0, TotalFailed, ChainConstraintsFailure,
-		"needs digitalSignature or nonRepudiation")
+	o.check(CChain, true, "", "", ch.Anchor.Name)
+	o.check(CKeyUsage, notFor == nil, TotalFailed, ChainConstraintsFailure, "needs digitalSignature or nonRepudiation")
 	inBounds := !best.Before(c.NotBefore) && !best.After(c.NotAfter)
 	o.check(CValidity, inBounds, Indeterminate, OutOfBoundsNoPOE, fmt.Sprintf("valid %s to %s; best signature time %s",
 		c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), best.Format(time.RFC3339)))
 
-	// Revocation, only now that the chain holds: the status source, else
-	// an OCSP response the signature carries (B-LT) issued after the best
-	// signature time.
-	var st Status
-	err := errors.New("no status source for " + anchor.Name)
-	if anchor.Status != nil {
-		st, err = anchor.Status.Status(ctx, c, chain[1])
-	}
+	// Revocation, only now that the chain holds: the anchor's status
+	// source, else an OCSP response the signature carries (B-LT) issued
+	// after the best signature time.
+	st, err := ch.Status(ctx)
 	if err != nil {
-		if emb, ok := embeddedStatus(sd.OCSPResponses, c, chain[1], best); ok {
+		if emb, embErr := (trust.EmbeddedOCSP{Responses: sd.OCSPResponses, NotBefore: best}).Status(ctx, c, ch.Issuer()); embErr == nil {
 			st, err = emb, nil
 		}
 	}
 	if err != nil {
 		o.check(CRevocation, false, Indeterminate, TryLater, "status unavailable: "+err.Error())
-		return r
+		return
 	}
-	rv := &Revocation{State: st.State, Source: st.Source, Anchor: anchor.Name}
-	if !st.RevokedAt.IsZero() {
-		t := st.RevokedAt.UTC()
+	rv := &Revocation{State: string(st.State), Source: string(st.Source), Anchor: ch.Anchor.Name}
+	if !st.Time.IsZero() {
+		t := st.Time.UTC()
 		rv.RevokedAt = &t
 	}
 	r.Revocation = rv
-	switch st.State {
-	case "good":
-		o.check(CRevocation, true, "", "", "good")
-	case "revoked":
-		if r.ProofOfExistence == "signature-timestamp" && best.Before(st.RevokedAt) {
-			o.check(CRevocation, true, "", "", "revoked at "+st.RevokedAt.UTC().Format(time.RFC3339)+", after the proven signing time")
-		} else {
-			o.check(CRevocation, false, Indeterminate, RevokedNoPOE, "revoked at "+st.RevokedAt.UTC().Format(time.RFC3339)+" with no proof the signature existed before")
-		}
+	var proven time.Time // when the signature is proven to exist
+	if r.ProofOfExistence == "signature-timestamp" {
+		proven = best
+	}
+	ok, sub, detail := revocationCheck(st, proven)
+	o.check(CRevocation, ok, Indeterminate, sub, detail)
+}
+
+// revocationSub is the sub-indication of each verdict the trust table's
+// signature row gives.
+var revocationSub = map[trust.Verdict]string{trust.Refuse: RevokedNoPOE, trust.TryLater: TryLater}
+
+// revocationCheck reads st through the trust table's signature row.
+func revocationCheck(st trust.Status, proven time.Time) (ok bool, sub, detail string) {
+	rule := trust.RuleFor(trust.UseSignature, st.State)
+	verdict := rule.Decide(st, proven, false)
+	at := st.Time.UTC().Format(time.RFC3339)
+	switch {
+	case !rule.PassIfExistedBefore && verdict == trust.Pass:
+		detail = rule.Word
+	case rule.PassIfExistedBefore && verdict == trust.Pass:
+		detail = rule.Word + " at " + at + ", after the proven signing time"
+	case rule.PassIfExistedBefore:
+		detail = rule.Word + " at " + at + " with no proof the signature existed before"
 	default:
-		o.check(CRevocation, false, Indeterminate, TryLater, "the authority does not know the certificate")
+		detail = "the authority does not know the certificate"
 	}
-	return r
-}
-
-// verifiedPools holds, per anchor, its intermediates that verified against
-// its root, checked once: a leaf is verified against them directly (their
-// and the root's validity still checked at the time asked), which saves
-// the root's signature check (P-384 in production) on every validation.
-func (v *Validator) verifiedPools() []*x509.CertPool {
-	v.once.Do(func() {
-		v.pools = make([]*x509.CertPool, len(v.Anchors))
-		for i, a := range v.Anchors {
-			p := x509.NewCertPool()
-			for _, ic := range a.Intermediates {
-				if ic.IsCA && ic.CheckSignatureFrom(a.Root) == nil {
-					p.AddCert(ic)
-				}
-			}
-			v.pools[i] = p
-		}
-	})
-	return v.pools
-}
-
-// chain finds an anchor and a chain for c at time at.
-func (v *Validator) chain(c *x509.Certificate, extra []*x509.Certificate, at time.Time) (*Anchor, []*x509.Certificate) {
-	pools := v.verifiedPools()
-	for i := range v.Anchors {
-		a := &v.Anchors[i]
-		chains, err := c.Verify(x509.VerifyOptions{Roots: pools[i], CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
-		if err == nil && len(chains[0]) == 2 {
-			inter := chains[0][1]
-			if !at.Before(inter.NotBefore) && !at.After(inter.NotAfter) && !at.Before(a.Root.NotBefore) && !at.After(a.Root.NotAfter) {
-				return a, []*x509.Certificate{c, inter, a.Root}
-			}
-		}
-	}
-	for i := range v.Anchors {
-		a := &v.Anchors[i]
-		roots := x509.NewCertPool()
-		roots.AddCert(a.Root)
-		inter := x509.NewCertPool()
-		for _, x := range slices.Concat(a.Intermediates, extra) {
-			inter.AddCert(x)
-		}
-		chains, err := c.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
-		if err == nil && len(chains[0]) >= 2 {
-			return a, chains[0]
-		}
-	}
-	return nil, nil
+	return verdict == trust.Pass, revocationSub[verdict], detail
 }
 
 var oidTSTInfo = []int{1, 2, 840, 113549, 1, 9, 16, 1, 4}
@@ -457,59 +407,23 @@ func (v *Validator) timestamp(ctx context.Context, tok, sig []byte) TSReport {
 	}
 	tsa := signed.Signers[0].Certificate
 	out.TSA = tsa.Subject.String()
-	if len(tsa.ExtKeyUsage) != 1 || tsa.ExtKeyUsage[0] != x509.ExtKeyUsageTimeStamping {
+	if trust.Timestamp.Check(tsa) != nil {
 		out.Detail = "the signer is not a time-stamping authority"
 		return out
 	}
-	var anchor *Anchor
-	var chain []*x509.Certificate
-	for i := range v.Anchors {
-		a := &v.Anchors[i]
-		roots := x509.NewCertPool()
-		roots.AddCert(a.Root)
-		inter := x509.NewCertPool()
-		for _, x := range slices.Concat(a.Intermediates, signed.Certificates) {
-			inter.AddCert(x)
-		}
-		if chains, err := tsa.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: out.Time,
-			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err == nil && len(chains[0]) >= 2 {
-			anchor, chain = a, chains[0]
-			break
-		}
-	}
-	if anchor == nil {
+	ch, err := v.Trust.Verify(tsa, signed.Certificates, trust.Timestamp, out.Time)
+	if err != nil {
 		out.Detail = "the TSA does not chain to a trusted authority at the stamped time"
 		return out
 	}
-	// A TSA certificate revoked before the stamped time proves nothing.
-	// An unknown status does not void the token (the TSA's key is held by
-	// the authority itself); a known revocation does.
-	if anchor.Status != nil {
-		if st, err := anchor.Status.Status(ctx, tsa, chain[1]); err == nil && st.State == "revoked" && !st.RevokedAt.After(out.Time) {
-			out.Detail = "the TSA's certificate was revoked before the stamped time"
-			return out
-		}
+	// A TSA certificate revoked or suspended before the stamped time
+	// proves nothing; an unknown or unavailable status does not void the
+	// token (the trust table's time-stamp row).
+	st, _ := ch.Status(ctx)
+	if rule := trust.RuleFor(trust.UseTimestamp, st.State); rule.Decide(st, out.Time, false) != trust.Pass {
+		out.Detail = "the TSA's certificate was " + rule.Word + " before the stamped time"
+		return out
 	}
 	out.Valid = true
 	return out
-}
-
-// embeddedStatus reads the status of c from the OCSP responses a
-// signature carries: a response that verifies (signed by the issuer or its
-// delegated responder) and was issued no earlier than five minutes before
-// the best signature time.
-func embeddedStatus(responses [][]byte, c, issuer *x509.Certificate, best time.Time) (Status, bool) {
-	for _, der := range responses {
-		r, err := ocsp.ParseResponseForCert(der, c, issuer)
-		if err != nil || r.ThisUpdate.Before(best.Add(-5*time.Minute)) {
-			continue
-		}
-		switch r.Status {
-		case ocsp.Good:
-			return Status{State: "good", Source: "embedded-ocsp"}, true
-		case ocsp.Revoked:
-			return Status{State: "revoked", RevokedAt: r.RevokedAt, Source: "embedded-ocsp"}, true
-		}
-	}
-	return Status{}, false
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/yagona/yagona/configs"
 	"github.com/yagona/yagona/internal/load"
 	"github.com/yagona/yagona/pkg/cms"
+	"github.com/yagona/yagona/pkg/trust"
 )
 
 type testCA struct {
@@ -99,20 +100,30 @@ func (ca *testCA) tsa(t testing.TB) holder {
 
 type statuses struct {
 	mu   sync.Mutex
-	m    map[string]Status
+	m    map[string]trust.Status
 	down bool
 }
 
-func (s *statuses) Status(_ context.Context, c, _ *x509.Certificate) (Status, error) {
+func (s *statuses) Status(_ context.Context, c, _ *x509.Certificate) (trust.Status, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.down {
-		return Status{}, errors.New("responder unreachable")
+		return trust.Status{}, errors.New("responder unreachable")
 	}
 	if st, ok := s.m[c.SerialNumber.Text(16)]; ok {
 		return st, nil
 	}
-	return Status{State: "good", Source: "test"}, nil
+	return trust.Status{State: trust.Good, Source: "test"}, nil
+}
+
+// newValidator trusts ca, with status from src, under the default policy.
+func newValidator(t testing.TB, ca *testCA, src trust.StatusSource) *Validator {
+	t.Helper()
+	v, err := trust.NewVerifier(trust.Anchor{Name: "yagona", Root: ca.root, Intermediates: []*x509.Certificate{ca.issuing}, Status: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Validator{Trust: v, Policy: policy(t)}
 }
 
 func policy(t testing.TB) *Policy {
@@ -166,7 +177,7 @@ func opensslSign(t *testing.T, dir string, signers []holder, issuing *x509.Certi
 func TestOpenSSLSignaturesPass(t *testing.T) {
 	needOpenSSL(t)
 	ca := newCA(t, "Yagona")
-	v := &Validator{Anchors: []Anchor{{Name: "yagona", Root: ca.root, Intermediates: []*x509.Certificate{ca.issuing}, Status: &statuses{}}}, Policy: policy(t)}
+	v := newValidator(t, ca, &statuses{})
 	now := time.Now()
 	rk, _ := rsa.GenerateKey(rand.Reader, 2048)
 	ecdsaP := ca.person(t, "31204900012345", nil, now.Add(-time.Hour), now.Add(time.Hour))
@@ -214,13 +225,13 @@ func TestIndications(t *testing.T) {
 	needOpenSSL(t)
 	ca := newCA(t, "Yagona")
 	foreign := newCA(t, "Foreign")
-	st := &statuses{m: map[string]Status{}}
-	v := &Validator{Anchors: []Anchor{{Name: "yagona", Root: ca.root, Intermediates: []*x509.Certificate{ca.issuing}, Status: st}}, Policy: policy(t)}
+	st := &statuses{m: map[string]trust.Status{}}
+	v := newValidator(t, ca, st)
 	now := time.Now()
 	doc := []byte("document")
 	good := ca.person(t, "31204900012345", nil, now.Add(-time.Hour), now.Add(time.Hour))
 	revoked := ca.person(t, "31204900012347", nil, now.Add(-time.Hour), now.Add(time.Hour))
-	st.m[revoked.cert.SerialNumber.Text(16)] = Status{State: "revoked", RevokedAt: now.Add(-time.Minute), Source: "test"}
+	st.m[revoked.cert.SerialNumber.Text(16)] = trust.Status{State: trust.Revoked, Time: now.Add(-time.Minute), Source: "test"}
 	stranger := foreign.person(t, "31204900012348", nil, now.Add(-time.Hour), now.Add(time.Hour))
 
 	check := func(name string, rep *Report, ind, sub string) {
@@ -266,8 +277,8 @@ func TestIndications(t *testing.T) {
 // alone never counts.
 func TestTimestampIsProofOfExistence(t *testing.T) {
 	ca := newCA(t, "Yagona")
-	st := &statuses{m: map[string]Status{}}
-	v := &Validator{Anchors: []Anchor{{Name: "yagona", Root: ca.root, Intermediates: []*x509.Certificate{ca.issuing}, Status: st}}, Policy: policy(t)}
+	st := &statuses{m: map[string]trust.Status{}}
+	v := newValidator(t, ca, st)
 	now := time.Now()
 	doc := []byte("document")
 	p := ca.person(t, "31204900012345", nil, now.Add(-time.Hour), now.Add(time.Hour))
@@ -298,7 +309,7 @@ func TestTimestampIsProofOfExistence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.m[p.cert.SerialNumber.Text(16)] = Status{State: "revoked", RevokedAt: now.Add(-5 * time.Minute), Source: "test"}
+	st.m[p.cert.SerialNumber.Text(16)] = trust.Status{State: trust.Revoked, Time: now.Add(-5 * time.Minute), Source: "test"}
 	rep := v.Validate(context.Background(), Input{Signature: stamped, Document: doc})
 	if rep.Indication != TotalPassed || rep.Signers[0].ProofOfExistence != "signature-timestamp" {
 		b, _ := json.MarshalIndent(rep, "", " ")
@@ -316,7 +327,7 @@ func TestTimestampIsProofOfExistence(t *testing.T) {
 		t.Fatalf("foreign time-stamp: %+v", rep.Signers[0].Timestamp)
 	}
 	// A TSA whose certificate was revoked before the stamp proves nothing.
-	st.m[tsa.cert.SerialNumber.Text(16)] = Status{State: "revoked", RevokedAt: now.Add(-time.Hour), Source: "test"}
+	st.m[tsa.cert.SerialNumber.Text(16)] = trust.Status{State: trust.Revoked, Time: now.Add(-time.Hour), Source: "test"}
 	if rep := v.Validate(context.Background(), Input{Signature: stamped, Document: doc}); rep.SubIndication != RevokedNoPOE {
 		t.Fatalf("revoked TSA: %s/%s", rep.Indication, rep.SubIndication)
 	}
@@ -350,7 +361,7 @@ func TestPolicyParsing(t *testing.T) {
 // has an indication.
 func FuzzValidate(f *testing.F) {
 	ca := newCA(f, "Yagona")
-	v := &Validator{Anchors: []Anchor{{Name: "yagona", Root: ca.root, Intermediates: []*x509.Certificate{ca.issuing}, Status: &statuses{}}}, Policy: policy(f)}
+	v := newValidator(f, ca, &statuses{})
 	now := time.Now()
 	p := ca.person(f, "31204900012345", nil, now.Add(-time.Hour), now.Add(time.Hour))
 	sig, _ := cms.Sign([]byte("doc"), p.cert, []*x509.Certificate{ca.issuing}, p.key, false, now)
@@ -371,7 +382,7 @@ func FuzzValidate(f *testing.F) {
 // source, one goroutine.
 func BenchmarkValidateDetached100KB(b *testing.B) {
 	ca := newCA(b, "Yagona")
-	v := &Validator{Anchors: []Anchor{{Name: "yagona", Root: ca.root, Intermediates: []*x509.Certificate{ca.issuing}, Status: &statuses{}}}, Policy: policy(b)}
+	v := newValidator(b, ca, &statuses{})
 	now := time.Now()
 	p := ca.person(b, "31204900012345", nil, now.Add(-time.Hour), now.Add(time.Hour))
 	doc := make([]byte, 100<<10)
@@ -419,7 +430,7 @@ func reportRates(b *testing.B) {
 // and Content-Type get a 2xx or 4xx, never a 5xx or a panic.
 func FuzzVerifyEndpoint(f *testing.F) {
 	ca := newCA(f, "Yagona")
-	v := &Validator{Anchors: []Anchor{{Name: "yagona", Root: ca.root, Intermediates: []*x509.Certificate{ca.issuing}, Status: &statuses{}}}, Policy: policy(f)}
+	v := newValidator(f, ca, &statuses{})
 	h := Handler(v)
 	f.Add("application/json", []byte(`{"signature":"MAA="}`))
 	f.Add("multipart/form-data; boundary=x", []byte("--x\r\nContent-Disposition: form-data; name=\"signature\"\r\n\r\nMAA=\r\n--x--\r\n"))
@@ -440,7 +451,7 @@ func FuzzVerifyEndpoint(f *testing.F) {
 func TestEmbeddedOCSP(t *testing.T) {
 	ca := newCA(t, "Yagona")
 	st := &statuses{down: true}
-	v := &Validator{Anchors: []Anchor{{Name: "yagona", Root: ca.root, Intermediates: []*x509.Certificate{ca.issuing}, Status: st}}, Policy: policy(t)}
+	v := newValidator(t, ca, st)
 	now := time.Now()
 	doc := []byte("document")
 	p := ca.person(t, "31204900012345", nil, now.Add(-time.Hour), now.Add(time.Hour))
