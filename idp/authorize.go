@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/pkg/web"
 )
 
 const (

@@ -42,9 +42,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/idp/pages"
 	"github.com/yagona/yagona/pkg/cache"
 	"github.com/yagona/yagona/pkg/store"
+	"github.com/yagona/yagona/pkg/web"
 )
 
 // Store is the durable state the provider needs; pkg/store satisfies it.
@@ -183,11 +184,11 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	pages, err := web.New()
+	pageSet, err := pages.New()
 	if err != nil {
 		return nil, fmt.Errorf("idp: pages: %w", err)
 	}
-	p := &Provider{cfg: cfg, st: cfg.Store, cache: cfg.Cache, log: cfg.Logger, now: cfg.Now, pages: pages, issuer: u, http: cfg.HTTPClient}
+	p := &Provider{cfg: cfg, st: cfg.Store, cache: cfg.Cache, log: cfg.Logger, now: cfg.Now, pages: pageSet, issuer: u, http: cfg.HTTPClient}
 	if err := p.m.register(cfg.Registerer); err != nil {
 		return nil, err
 	}
@@ -247,10 +248,8 @@ func (p *Provider) url(path string) string { return p.cfg.Issuer + path }
 
 // Register adds the provider's routes to mux.
 func (p *Provider) Register(mux *http.ServeMux) {
-	cop := http.NewCrossOriginProtection()
-	page := func(h http.HandlerFunc) http.Handler {
-		return web.SecurityHeaders(cop.Handler(h), agentOrigins(p.cfg.AgentURL))
-	}
+	guard := web.NewGuard(agentOrigins(p.cfg.AgentURL))
+	page := func(h http.HandlerFunc) http.Handler { return guard.Page(h) }
 	api := func(h http.HandlerFunc) http.Handler { return p.m.wrap(h) }
 	mux.Handle("GET "+pathDiscovery, api(p.handleDiscovery))
 	mux.Handle("GET "+pathJWKS, api(p.handleJWKS))
@@ -265,8 +264,8 @@ func (p *Provider) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+pathLogout, page(p.handleLogout))
 	mux.Handle("POST "+pathLogout, page(p.handleLogout))
 	mux.Handle("GET "+pathLogin, page(p.handleLoginPage))
-	mux.Handle("POST "+pathChallenge, cop.Handler(http.HandlerFunc(p.handleChallenge)))
-	mux.Handle("POST "+pathLoginCert, cop.Handler(http.HandlerFunc(p.handleLoginCertificate)))
+	mux.Handle("POST "+pathChallenge, guard.Script(http.HandlerFunc(p.handleChallenge)))
+	mux.Handle("POST "+pathLoginCert, guard.Script(http.HandlerFunc(p.handleLoginCertificate)))
 	mux.Handle("GET "+pathLoginTLS, page(p.handleLoginTLS))
 	mux.Handle("GET "+pathConsent, page(p.handleConsentPage))
 	mux.Handle("POST "+pathConsent, page(p.handleConsent))

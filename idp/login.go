@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -21,8 +20,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/idp/pages"
 	"github.com/yagona/yagona/pkg/cms"
+	"github.com/yagona/yagona/pkg/web"
 )
 
 // The challenge a client signs. ToSign is exactly:
@@ -94,7 +94,7 @@ func (p *Provider) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 		p.showError(w, r, &pageError{http.StatusBadRequest, errInvalidRequest, "error.unknown_client", ""})
 		return
 	}
-	pg := web.LoginPage{Request: id, ClientName: c.Name, CSRF: p.csrf(r, id), AgentURL: p.cfg.AgentURL}
+	pg := pages.LoginPage{Request: id, ClientName: c.Name, CSRF: p.csrf(r, id), AgentURL: p.cfg.AgentURL}
 	if p.cfg.TLSLogin {
 		pg.TLSLoginURL = pathLoginTLS + "?request=" + id
 	}
@@ -480,13 +480,11 @@ func decodeJSON(r *http.Request, v any, limit int64) *apiError {
 
 // csrf is the form token of a page: bound to the browser and the request.
 func (p *Provider) csrf(r *http.Request, purpose string) string {
-	m := hmac.New(sha256.New, p.cfg.SubjectSecret)
-	m.Write([]byte("csrf\x00" + existingBrowserID(r) + "\x00" + purpose))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return web.CSRF{Key: p.cfg.SubjectSecret}.TokenFor(existingBrowserID(r), purpose)
 }
 
 func (p *Provider) checkCSRF(r *http.Request, purpose, token string) bool {
-	return existingBrowserID(r) != "" && hmac.Equal([]byte(p.csrf(r, purpose)), []byte(token))
+	return web.CSRF{Key: p.cfg.SubjectSecret}.CheckFor(existingBrowserID(r), purpose, token)
 }
 
 // handleConsentPage shows what the client asks for.
@@ -507,7 +505,7 @@ func (p *Provider) handleConsentPage(w http.ResponseWriter, r *http.Request) {
 		p.showError(w, r, &pageError{http.StatusBadRequest, errInvalidRequest, "error.unknown_client", ""})
 		return
 	}
-	p.pages.Render(w, r, web.ConsentPage{Request: id, ClientName: c.Name, CSRF: p.csrf(r, "consent:"+id), Scopes: lr.Auth.Scopes}, http.StatusOK)
+	p.pages.Render(w, r, pages.ConsentPage{Request: id, ClientName: c.Name, CSRF: p.csrf(r, "consent:"+id), Scopes: lr.Auth.Scopes}, http.StatusOK)
 }
 
 // handleConsent records the person's decision.

@@ -11,7 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/idp/pages"
+	"github.com/yagona/yagona/pkg/web"
 )
 
 // handleLogout is RP-initiated logout (OpenID Connect RP-Initiated Logout
@@ -73,7 +74,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if v.Get("decision") != "logout" {
-			p.pages.Render(w, r, web.LoggedOutPage{}, http.StatusOK)
+			p.pages.Render(w, r, pages.LoggedOutPage{}, http.StatusOK)
 			return
 		}
 		confirmed = true
@@ -99,7 +100,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 		if c != nil {
 			name = c.Name
 		}
-		p.pages.Render(w, r, web.LogoutPage{CSRF: p.csrf(r, "logout"), ClientName: name, State: state, Hidden: hidden}, http.StatusOK)
+		p.pages.Render(w, r, pages.LogoutPage{CSRF: p.csrf(r, "logout"), ClientName: name, State: state, Hidden: hidden}, http.StatusOK)
 		return
 	}
 	p.endSession(ctx, s, secret)
@@ -112,7 +113,7 @@ func (p *Provider) finishLogout(w http.ResponseWriter, r *http.Request, ret stri
 		http.Redirect(w, r, ret, http.StatusFound)
 		return
 	}
-	p.pages.Render(w, r, web.LoggedOutPage{}, http.StatusOK)
+	p.pages.Render(w, r, pages.LoggedOutPage{}, http.StatusOK)
 }
 
 // parseIDTokenHint verifies an ID token we issued (expired is fine) and

@@ -25,52 +25,35 @@ const defaultLang = "uz"
 // fallbackError is shown for a message key the catalogue does not know.
 const fallbackError = "error.bad_request"
 
-// errorKeys are the message keys callers pass as ErrorPage.Message and
-// LoginPage.Error. Every catalogue must have them even if no template
-// names them.
-var errorKeys = []string{
-	"error.unknown_client", "error.bad_redirect_uri", "error.request_expired",
-	"error.bad_request", "error.server", "error.login_failed",
-	"error.certificate_revoked", "error.certificate_expired",
-	"error.certificate_untrusted", "error.agent_unreachable", "error.csrf",
-	"error.rate_limited", "error.acr_not_met",
-}
-
-// describedScopes are the scopes the consent page describes; others are
-// shown by name. Each needs a "scope.<name>" message.
-var describedScopes = []string{
-	"openid", "profile", "pinfl", "organization", "email", "phone",
-	"offline_access", "ca:officer", "ca:admin", "clients:admin", "decisions",
-}
-
 // catalog maps message keys to text in one language. A text may hold one
 // placeholder in braces ("{client}") that the page fills in.
 type catalog map[string]string
 
-// loadCatalogs reads locales/<code>.json for every language.
-func loadCatalogs(fsys fs.FS) (map[string]catalog, error) {
+// loadCatalogs reads locales/<code>.json of every language from shared,
+// then from files, whose entries replace shared ones of the same key.
+func loadCatalogs(files fs.FS) (map[string]catalog, error) {
 	cats := map[string]catalog{}
 	var errs []error
 	for _, l := range languages {
-		b, err := fs.ReadFile(fsys, "locales/"+l.code+".json")
-		if err != nil {
-			errs = append(errs, fmt.Errorf("web: catalogue %s: %w", l.code, err))
-			continue
-		}
-		var c catalog
-		if err := json.Unmarshal(b, &c); err != nil {
-			errs = append(errs, fmt.Errorf("web: catalogue %s: %w", l.code, err))
-			continue
+		c := catalog{}
+		for _, fsys := range []fs.FS{shared, files} {
+			b, err := fs.ReadFile(fsys, "locales/"+l.code+".json")
+			if err == nil {
+				err = json.Unmarshal(b, &c)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("web: catalogue %s: %w", l.code, err))
+			}
 		}
 		cats[l.code] = c
 	}
 	return cats, errors.Join(errs...)
 }
 
-// checkCatalogs reports, all at once, every key that some catalogue, a
-// template (used) or the required lists name but a catalogue lacks, every
-// empty text, and every text whose placeholders differ from the default
-// language's.
+// checkCatalogs reports, all at once, every key that some catalogue or
+// the list used names but a catalogue lacks, every empty text, every text
+// whose placeholders differ from the default language's, and every
+// Uzbek text not written in the Latin alphabet.
 func checkCatalogs(cats map[string]catalog, used []string) error {
 	want := map[string]bool{}
 	for _, c := range cats {
@@ -80,12 +63,6 @@ func checkCatalogs(cats map[string]catalog, used []string) error {
 	}
 	for _, k := range used {
 		want[k] = true
-	}
-	for _, k := range errorKeys {
-		want[k] = true
-	}
-	for _, s := range describedScopes {
-		want["scope."+s] = true
 	}
 	ref := cats[defaultLang]
 	var errs []error
@@ -103,6 +80,8 @@ func checkCatalogs(cats map[string]catalog, used []string) error {
 			case placeholder.FindString(text) != placeholder.FindString(ref[k]):
 				errs = append(errs, fmt.Errorf("web: catalogue %s: %q has placeholder %q, %s has %q",
 					l.code, k, placeholder.FindString(text), defaultLang, placeholder.FindString(ref[k])))
+			case l.code == "uz" && !uzbekLatin(text):
+				errs = append(errs, fmt.Errorf("web: catalogue uz: %q is not in the Latin alphabet with ʻ (U+02BB): %q", k, text))
 			}
 		}
 	}
@@ -111,25 +90,31 @@ func checkCatalogs(cats map[string]catalog, used []string) error {
 
 var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
 
+// uzbekLatin reports whether s is written in the Uzbek Latin alphabet:
+// no Cyrillic letter, and oʻ and gʻ with the modifier letter ʻ (U+02BB)
+// of the official orthography, not a look-alike quote.
+func uzbekLatin(s string) bool {
+	for _, r := range s {
+		if r >= 0x0400 && r <= 0x04FF {
+			return false
+		}
+	}
+	lower := strings.ToLower(s)
+	for _, bad := range []string{"o'", "g'", "o‘", "g‘", "o`", "g`"} {
+		if strings.Contains(lower, bad) {
+			return false
+		}
+	}
+	return true
+}
+
 // funcs are the template functions for one language.
 func funcs(c catalog, a *assets) template.FuncMap {
 	return template.FuncMap{
 		"t":     c.text,
 		"msg":   c.message,
 		"fill":  c.fill,
-		"scope": c.scope,
-		"outcome": func(o string) string {
-			if v, ok := c["verify.outcome."+o]; ok {
-				return v
-			}
-			return c["verify.outcome.indeterminate"]
-		},
-		"reason": func(sub string) string {
-			if v, ok := c["verify.reason."+sub]; ok {
-				return v
-			}
-			return c["verify.reason.other"]
-		},
+		"opt":   c.optional,
 		"asset": a.url,
 	}
 }
@@ -146,6 +131,11 @@ func (c catalog) message(key string) string {
 	}
 	return c[fallbackError]
 }
+
+// optional is the message prefix+name, or "" if the catalogue has none:
+// for names known at run time that may have a description, such as the
+// scopes a consent page lists.
+func (c catalog) optional(prefix, name string) string { return c[prefix+name] }
 
 // part is a piece of a message: literal text, or the value filled into its
 // placeholder (Arg), which the template may emphasise. Both are escaped by
@@ -165,22 +155,10 @@ func (c catalog) fill(key, value string) []part {
 	return []part{{Text: text[:loc[0]]}, {Text: value, Arg: true}, {Text: text[loc[1]:]}}
 }
 
-// scopeLine is a scope as the consent page lists it.
-type scopeLine struct {
-	Name, Text string
-	Known      bool
-}
-
-func (c catalog) scope(name string) scopeLine {
-	if s, ok := c["scope."+name]; ok {
-		return scopeLine{Name: name, Text: s, Known: true}
-	}
-	return scopeLine{Name: name}
-}
-
 // constArgs returns, for every call of one of the named functions in the
 // parsed templates, its first argument, which must be a string constant:
-// the keys given to t and fill, the files given to asset.
+// the keys given to t and fill, the prefixes given to opt, the files
+// given to asset.
 func constArgs(t *template.Template, names ...string) ([]string, error) {
 	var out []string
 	var errs []error

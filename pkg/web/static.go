@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -21,7 +22,8 @@ var assetTypes = map[string]string{
 	".svg": "image/svg+xml",
 }
 
-// assets are the embedded static files by name ("login.js").
+// assets are the static files, shared and the service's, by name
+// ("login.js").
 type assets map[string]asset
 
 type asset struct {
@@ -31,26 +33,42 @@ type asset struct {
 	version string // the ?v= the pages put in the asset's URL
 }
 
-func loadAssets(fsys fs.FS) (*assets, error) {
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, fmt.Errorf("web: static: %w", err)
-	}
+// loadAssets reads static/ of shared and of files (which may have none);
+// a name in both is an error.
+func loadAssets(files fs.FS) (*assets, error) {
 	a := assets{}
-	for _, e := range entries {
-		ct, ok := assetTypes[path.Ext(e.Name())]
-		if e.IsDir() || !ok {
-			return nil, fmt.Errorf("web: static: %s is not a .js, .css or .svg file", e.Name())
+	for i, fsys := range []fs.FS{shared, files} {
+		entries, err := fs.ReadDir(fsys, "static")
+		if i > 0 && errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
-		b, err := fs.ReadFile(fsys, e.Name())
 		if err != nil {
 			return nil, fmt.Errorf("web: static: %w", err)
 		}
-		sum := sha256.Sum256(b)
-		v := hex.EncodeToString(sum[:8])
-		a[e.Name()] = asset{body: b, ctype: ct, etag: `"` + hex.EncodeToString(sum[:16]) + `"`, version: v}
+		for _, e := range entries {
+			if err := a.add(fsys, e); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return &a, nil
+}
+
+func (a assets) add(fsys fs.FS, e fs.DirEntry) error {
+	ct, ok := assetTypes[path.Ext(e.Name())]
+	if e.IsDir() || !ok {
+		return fmt.Errorf("web: static: %s is not a .js, .css or .svg file", e.Name())
+	}
+	if _, dup := a[e.Name()]; dup {
+		return fmt.Errorf("web: static: %s is a shared file", e.Name())
+	}
+	b, err := fs.ReadFile(fsys, "static/"+e.Name())
+	if err != nil {
+		return fmt.Errorf("web: static: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	a[e.Name()] = asset{body: b, ctype: ct, etag: `"` + hex.EncodeToString(sum[:16]) + `"`, version: hex.EncodeToString(sum[:8])}
+	return nil
 }
 
 // url is the template function "asset": the file's URL, versioned by its
@@ -78,10 +96,13 @@ func (a *assets) check(t *template.Template) error {
 	return nil
 }
 
-// Static serves the embedded assets; mount it at "/static/" (it also works
-// behind http.StripPrefix). Unknown names are 404. A request carrying the
-// current ?v= (as the pages' links do) may be cached for a year; any other
-// is revalidated with the ETag.
+// Static serves the shared and the service's assets; mount it at
+// "/static/" (it also works behind http.StripPrefix). Unknown names are
+// 404. A request carrying the current ?v= (as the pages' links do) may be
+// cached for a year; any other is revalidated with the ETag. The shared
+// assets have the same URLs in every page set, so one process with several
+// page sets may mount any one of their Static handlers when only one set
+// has files of its own.
 func (r *Renderer) Static() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		name, ok := strings.CutPrefix(req.URL.Path, "/static/")
