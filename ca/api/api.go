@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yagona/yagona/ca"
+	"github.com/yagona/yagona/pkg/httpjson"
 	"github.com/yagona/yagona/pkg/store"
 )
 
@@ -104,7 +105,7 @@ func (s *Server) RegisterAPI(mux *http.ServeMux) {
 	route(mux, "/api/v1/certificates/{serial}/suspend", map[string]http.HandlerFunc{"POST": s.anyActor(s.suspend)})
 	route(mux, "/api/v1/certificates/{serial}/resume", map[string]http.HandlerFunc{"POST": s.anyActor(s.resume)})
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		problem(w, http.StatusNotFound, "not_found", "no such endpoint")
+		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusNotFound, "not_found", "no such endpoint"))
 	})
 }
 
@@ -151,7 +152,7 @@ func route(mux *http.ServeMux, path string, byMethod map[string]http.HandlerFunc
 			return
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		problem(w, http.StatusMethodNotAllowed, "method_not_allowed", "use %s", strings.Join(allow, " or "))
+		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusMethodNotAllowed, "method_not_allowed", "use "+strings.Join(allow, " or ")))
 	})
 }
 
@@ -167,7 +168,7 @@ func (s *Server) blob(contentType string, body func() []byte) http.HandlerFunc {
 func (s *Server) crl(w http.ResponseWriter, r *http.Request) {
 	shard, ok := crlShard(r.PathValue("file"), s.a.Issuer().Name)
 	if !ok {
-		problem(w, http.StatusNotFound, "not_found", "no such CRL")
+		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusNotFound, "not_found", "no such CRL"))
 		return
 	}
 	c, err := s.a.CRL(r.Context(), shard)

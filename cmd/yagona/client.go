@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
@@ -159,19 +160,18 @@ func (f *clientFlags) loadKey(path string) (crypto.Signer, error) {
 	return decryptKey(b, pass)
 }
 
-// apiError is an error answer of the API.
+// apiError is an error answer of the API: an RFC 9457 problem document
+// with the members error and message, or an OAuth error (RFC 6749 §5.2).
 type apiError struct {
 	Status  int
 	Code    string `json:"error"`
 	Message string `json:"message"`
+	Detail  string `json:"detail"`            // problem documents
 	Desc    string `json:"error_description"` // OAuth-style errors of the provider's API
 }
 
 func (e *apiError) Error() string {
-	msg := e.Message
-	if msg == "" {
-		msg = e.Desc
-	}
+	msg := cmp.Or(e.Message, e.Detail, e.Desc)
 	return fmt.Sprintf("server: %s (%d): %s", e.Code, e.Status, msg)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/idp"
 	"github.com/yagona/yagona/internal/operator"
+	"github.com/yagona/yagona/pkg/httpjson"
 	"github.com/yagona/yagona/pkg/kms"
 	"github.com/yagona/yagona/pkg/revocation"
 	"github.com/yagona/yagona/pkg/store"
@@ -170,8 +171,8 @@ func (a *app) ownStatus(ctx context.Context, serial *big.Int) (string, error) {
 // bootstrap credential and those `operator add` makes) or an access token
 // with the scope.
 func (a *app) adminAuth(r *http.Request, scope string) (string, error) {
-	tok := bearerToken(r)
-	if tok == "" {
+	tok, ok := httpjson.Bearer(r)
+	if !ok {
 		return "", operator.ErrInvalid
 	}
 	if operator.IsToken(tok) {
@@ -211,14 +212,6 @@ func (o officerTokens) AuthenticateRequest(r *http.Request, tok string) (string,
 		return "", fmt.Errorf("%w: the token lacks the ca:officer scope", operator.ErrInvalid)
 	}
 	return actorOf(at), nil
-}
-
-func bearerToken(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
-	}
-	return ""
 }
 
 func readCerts(path string) ([]*x509.Certificate, error) {

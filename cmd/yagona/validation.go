@@ -10,6 +10,7 @@ import (
 	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/configs"
 	"github.com/yagona/yagona/idp/decision"
+	"github.com/yagona/yagona/pkg/httpjson"
 	"github.com/yagona/yagona/pkg/revocation"
 	"github.com/yagona/yagona/pkg/store"
 	"github.com/yagona/yagona/pkg/validation"
@@ -81,8 +82,8 @@ func (s ocspRecords) Status(ctx context.Context, c, issuer *x509.Certificate) (v
 // decisionAuth reads the caller of the decision API from an access token:
 // a service (client credentials) or a person (PINFL).
 func (a *app) decisionAuth(r *http.Request) (*decision.Principal, error) {
-	tok := bearerToken(r)
-	if tok == "" {
+	tok, ok := httpjson.Bearer(r)
+	if !ok {
 		return nil, errors.New("no token")
 	}
 	at, err := a.idp.VerifyAccessToken(r, tok)
