@@ -195,24 +195,31 @@ func (c *client) do(method, path string, in, out any) error {
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
+	data, err := answer(c.http.Do(req))
+	if err != nil || out == nil {
 		return err
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 10<<20))
+	return json.Unmarshal(data, out)
+}
+
+// answer reads the body of a server's answer, at most 16 MiB. An answer of
+// 300 or more is an *apiError, read from the body when it is a problem
+// document or an OAuth error, else the body's text.
+func answer(resp *http.Response, err error) ([]byte, error) {
 	if err != nil {
-		return err
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, err
 	}
 	if resp.StatusCode >= 300 {
 		e := &apiError{Status: resp.StatusCode}
 		if json.Unmarshal(data, e) != nil || e.Code == "" {
 			e.Code, e.Message = "http_error", strings.TrimSpace(string(data))
 		}
-		return e
+		return nil, e
 	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(data, out)
+	return data, nil
 }

@@ -150,16 +150,24 @@ func (s *Service) load(ctx context.Context, id string) (store.Decision, error) {
 	return d, nil
 }
 
-func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) {
+// loadFor loads the decision of the path for a caller with an access
+// token; it answers a failure itself.
+func (s *Service) loadFor(w http.ResponseWriter, r *http.Request) (store.Decision, bool) {
 	if _, ok := s.principal(w, r); !ok {
-		return
+		return store.Decision{}, false
 	}
 	d, err := s.load(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
-		return
+		return d, false
 	}
-	s.writeView(w, r, d)
+	return d, true
+}
+
+func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) {
+	if d, ok := s.loadFor(w, r); ok {
+		s.writeView(w, r, d)
+	}
 }
 
 // writeView answers 200 with the decision as its parties see it.
@@ -173,12 +181,8 @@ func (s *Service) writeView(w http.ResponseWriter, r *http.Request, d store.Deci
 }
 
 func (s *Service) handleDocument(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.principal(w, r); !ok {
-		return
-	}
-	d, err := s.load(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.fail(w, r, err)
+	d, ok := s.loadFor(w, r)
+	if !ok {
 		return
 	}
 	if d.Document == nil {

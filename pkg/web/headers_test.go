@@ -127,3 +127,19 @@ func TestGuard(t *testing.T) {
 		})
 	}
 }
+
+// FuzzSourceOrigin: whatever the configured origin, what goes into the
+// policy is one plain http(s) host source, never anything that could end
+// the directive or add a source.
+func FuzzSourceOrigin(f *testing.F) {
+	for _, s := range []string{"http://127.0.0.1:8765", "https://Agent.example/", "http://127.0.0.1:8765; script-src *", "javascript:alert(1)", "http://[::1]:8765", "http://a b"} {
+		f.Add(s)
+	}
+	plain := regexp.MustCompile(`^https?://[a-z0-9.:-]+$`)
+	f.Fuzz(func(t *testing.T, o string) {
+		s, ok := sourceOrigin(o)
+		if ok != (s != "") || (ok && !plain.MatchString(s)) {
+			t.Fatalf("sourceOrigin(%q) = %q, %v", o, s, ok)
+		}
+	})
+}

@@ -100,9 +100,8 @@ func (a *assets) check(t *template.Template) error {
 // "/static/" (it also works behind http.StripPrefix). Unknown names are
 // 404. A request carrying the current ?v= (as the pages' links do) may be
 // cached for a year; any other is revalidated with the ETag. The shared
-// assets have the same URLs in every page set, so one process with several
-// page sets may mount any one of their Static handlers when only one set
-// has files of its own.
+// assets have the same URL in every page set: where several page sets
+// share one mux, mount the Static of the set that has files of its own.
 func (r *Renderer) Static() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		name, ok := strings.CutPrefix(req.URL.Path, "/static/")
