@@ -2,7 +2,8 @@
 // under /api/v1 (documented in docs/openapi.yaml) and the public PKI
 // endpoints relying parties fetch without TLS (trust anchors, issuing chain,
 // CRL, OCSP). Domain errors are mapped to HTTP status codes here and only
-// here.
+// here, and answered as RFC 9457 problem documents through pkg/httpjson,
+// which also reads every request body.
 package api
 
 import (
@@ -102,8 +103,8 @@ func (s *Server) RegisterAPI(mux *http.ServeMux) {
 	route(mux, "/api/v1/certificates/renew", map[string]http.HandlerFunc{"POST": s.renew})
 	route(mux, "/api/v1/certificates/{serial}", map[string]http.HandlerFunc{"GET": s.anyActor(s.getCertificate)})
 	route(mux, "/api/v1/certificates/{serial}/revoke", map[string]http.HandlerFunc{"POST": s.anyActor(s.revoke)})
-	route(mux, "/api/v1/certificates/{serial}/suspend", map[string]http.HandlerFunc{"POST": s.anyActor(s.suspend)})
-	route(mux, "/api/v1/certificates/{serial}/resume", map[string]http.HandlerFunc{"POST": s.anyActor(s.resume)})
+	route(mux, "/api/v1/certificates/{serial}/suspend", map[string]http.HandlerFunc{"POST": s.anyActor(s.statusChange("suspend", s.a.Suspend))})
+	route(mux, "/api/v1/certificates/{serial}/resume", map[string]http.HandlerFunc{"POST": s.anyActor(s.statusChange("resume", s.a.Resume))})
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusNotFound, "not_found", "no such endpoint"))
 	})

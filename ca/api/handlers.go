@@ -10,6 +10,7 @@ import (
 	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/internal/operator"
 	"github.com/yagona/yagona/pkg/httpjson"
+	"github.com/yagona/yagona/pkg/store"
 )
 
 type actorKey struct{}
@@ -312,32 +313,22 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, toCertJSON(rec))
 }
 
-func (s *Server) suspend(w http.ResponseWriter, r *http.Request) {
-	if err := httpjson.Decode(w, r, httpjson.Rules{MaxBytes: s.cfg.MaxBody, EmptyOK: true}, &struct{}{}); err != nil {
-		writeError(w, r, s.log, err)
-		return
+// statusChange is the handler of a status change that takes no
+// arguments (suspend, resume); name labels the metric.
+func (s *Server) statusChange(name string, change func(context.Context, ca.Actor, string) (store.Certificate, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := httpjson.Decode(w, r, httpjson.Rules{MaxBytes: s.cfg.MaxBody, EmptyOK: true}, &struct{}{}); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		rec, err := change(r.Context(), actorFrom(r.Context()), r.PathValue("serial"))
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		s.metrics.statusChanged(name)
+		httpjson.Write(w, http.StatusOK, toCertJSON(rec))
 	}
-	rec, err := s.a.Suspend(r.Context(), actorFrom(r.Context()), r.PathValue("serial"))
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	s.metrics.statusChanged("suspend")
-	httpjson.Write(w, http.StatusOK, toCertJSON(rec))
-}
-
-func (s *Server) resume(w http.ResponseWriter, r *http.Request) {
-	if err := httpjson.Decode(w, r, httpjson.Rules{MaxBytes: s.cfg.MaxBody, EmptyOK: true}, &struct{}{}); err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	rec, err := s.a.Resume(r.Context(), actorFrom(r.Context()), r.PathValue("serial"))
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	s.metrics.statusChanged("resume")
-	httpjson.Write(w, http.StatusOK, toCertJSON(rec))
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
