@@ -138,7 +138,10 @@ func New(cfg Config) (*Renderer, error) {
 	if err := checkCatalogs(cats, append(want, fallbackError)); err != nil {
 		return nil, err
 	}
-	return r, r.tryPages(pages)
+	if err := r.tryPages(pages); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // parsePages parses the layout with each page's template, with the
@@ -156,7 +159,7 @@ func parsePages(files fs.FS, pages []Page, fm template.FuncMap, a *assets) (map[
 		src := files
 		switch {
 		case i == 0:
-			src = shared // ErrorPage
+			src = shared // ErrorPage, which New puts first
 		case reserved[name]:
 			return nil, nil, fmt.Errorf("web: page %T: template %q is the library's own", p, name)
 		case set[name] != nil:
