@@ -22,9 +22,10 @@
 // New parses everything at once and refuses to start when a catalogue
 // lacks a key that another catalogue, a template or Config.Required names,
 // when a text's placeholders differ between languages, when the Uzbek
-// catalogue is not in Latin script, or when a template names a missing
-// static file: a missing translation is a start-up error, never a blank
-// on a page.
+// catalogue is not in Latin script, when a template names a missing
+// static file, or when a page's zero value does not render or holds inline
+// code without a nonce: a missing translation is a start-up error, never a
+// blank on a page.
 //
 // Templates see the page as .Page, the language as .Lang and the
 // response's CSP nonce as .Nonce (inside {{with .Page}}, as $.Nonce). The
@@ -37,6 +38,13 @@
 //
 // Pages are meant to carry no inline script or style at all; the nonce is
 // there for the page that cannot do without one.
+//
+// Standards: the language is negotiated from Accept-Language (RFC 9110
+// §12.5.4, language ranges of RFC 4647); the policy uses nonce sources of
+// Content Security Policy Level 3; Guard refuses cross-site form posts by
+// their Fetch Metadata (Sec-Fetch-Site) or Origin header, through
+// http.CrossOriginProtection; CSRF form tokens are an HMAC of a browser's
+// cookie and the form's purpose, so the server keeps no state for them.
 package web
 
 import (
