@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/idp/pages"
 	"github.com/yagona/yagona/pkg/store"
 )
 
@@ -20,7 +20,7 @@ func (p *Provider) handleConsentPage(w http.ResponseWriter, r *http.Request) {
 		p.showError(w, r, &pageError{http.StatusBadRequest, errInvalidRequest, "error.bad_request", ""})
 		return
 	}
-	p.pages.Render(w, r, web.ConsentPage{Request: id, ClientName: c.Name, CSRF: p.csrf(r, "consent:"+id), Scopes: lr.Auth.Scopes}, http.StatusOK)
+	p.pages.Render(w, r, pages.ConsentPage{Request: id, ClientName: c.Name, CSRF: p.csrf(r, "consent:"+id), Scopes: lr.Auth.Scopes}, http.StatusOK)
 }
 
 // handleConsent records the person's decision.

@@ -54,8 +54,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yagona/yagona/idp/login"
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/idp/pages"
 	"github.com/yagona/yagona/pkg/store"
+	"github.com/yagona/yagona/pkg/web"
 )
 
 // Store is the durable state the provider needs; pkg/store satisfies it.
@@ -166,11 +167,11 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	pages, err := web.New()
+	pageSet, err := pages.New()
 	if err != nil {
 		return nil, fmt.Errorf("idp: pages: %w", err)
 	}
-	p := &Provider{cfg: cfg, st: cfg.Store, cache: cfg.Cache, log: cfg.Logger, now: cfg.Now, pages: pages, issuer: u, http: cfg.HTTPClient}
+	p := &Provider{cfg: cfg, st: cfg.Store, cache: cfg.Cache, log: cfg.Logger, now: cfg.Now, pages: pageSet, issuer: u, http: cfg.HTTPClient}
 	if p.methods, err = p.bindMethods(loginMethods(cfg)); err != nil {
 		return nil, err
 	}

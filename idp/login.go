@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/yagona/yagona/idp/login"
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/idp/pages"
+	"github.com/yagona/yagona/pkg/web"
 )
 
 // loadLogin returns the pending login request id names if it exists, has
@@ -66,7 +67,7 @@ func (p *Provider) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	pg := web.LoginPage{Request: id, ClientName: c.Name, CSRF: p.csrf(r, id)}
+	pg := pages.LoginPage{Request: id, ClientName: c.Name, CSRF: p.csrf(r, id)}
 	for _, bm := range p.methods {
 		bm.m.Offer(&pg, id)
 	}

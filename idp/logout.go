@@ -11,7 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/idp/pages"
+	"github.com/yagona/yagona/pkg/web"
 )
 
 // handleLogout is RP-initiated logout (OpenID Connect RP-Initiated Logout
@@ -44,7 +45,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if v.Get("decision") != "logout" {
-			p.pages.Render(w, r, web.LoggedOutPage{}, http.StatusOK)
+			p.pages.Render(w, r, pages.LoggedOutPage{}, http.StatusOK)
 			return
 		}
 		confirmed = true
@@ -122,7 +123,7 @@ func (p *Provider) confirmLogout(w http.ResponseWriter, r *http.Request, lo *log
 	if lo.client != nil {
 		name = lo.client.Name
 	}
-	p.pages.Render(w, r, web.LogoutPage{CSRF: p.csrf(r, "logout"), ClientName: name, State: lo.state, Hidden: hidden}, http.StatusOK)
+	p.pages.Render(w, r, pages.LogoutPage{CSRF: p.csrf(r, "logout"), ClientName: name, State: lo.state, Hidden: hidden}, http.StatusOK)
 }
 
 func (p *Provider) finishLogout(w http.ResponseWriter, r *http.Request, ret string) {
@@ -130,7 +131,7 @@ func (p *Provider) finishLogout(w http.ResponseWriter, r *http.Request, ret stri
 		http.Redirect(w, r, ret, http.StatusFound)
 		return
 	}
-	p.pages.Render(w, r, web.LoggedOutPage{}, http.StatusOK)
+	p.pages.Render(w, r, pages.LoggedOutPage{}, http.StatusOK)
 }
 
 // parseIDTokenHint verifies an ID token we issued (expired is fine) and

@@ -12,7 +12,7 @@ import (
 
 	"github.com/yagona/yagona/idp/login"
 	"github.com/yagona/yagona/idp/login/tlscert"
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/idp/pages"
 	"github.com/yagona/yagona/pkg/httpjson"
 )
 
@@ -43,7 +43,7 @@ func (m *keyMethod) Name() string               { return m.name }
 func (m *keyMethod) Assurance() login.Assurance { return m.as }
 func (m *keyMethod) Origins() []string          { return []string{"https://key.example"} }
 
-func (m *keyMethod) Offer(_ *web.LoginPage, request string) {
+func (m *keyMethod) Offer(_ *pages.LoginPage, request string) {
 	m.mu.Lock()
 	m.offered = append(m.offered, request)
 	m.mu.Unlock()

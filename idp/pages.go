@@ -1,13 +1,10 @@
 package idp
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"net/http"
 
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/pkg/web"
 )
 
 // pageError is an error shown to the person, never redirected (unknown
@@ -38,11 +35,9 @@ func (p *Provider) showError(w http.ResponseWriter, r *http.Request, err error) 
 
 // csrf is the form token of a page: bound to the browser and the request.
 func (p *Provider) csrf(r *http.Request, purpose string) string {
-	m := hmac.New(sha256.New, p.cfg.SubjectSecret)
-	m.Write([]byte("csrf\x00" + existingBrowserID(r) + "\x00" + purpose))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return web.CSRF{Key: p.cfg.SubjectSecret}.TokenFor(existingBrowserID(r), purpose)
 }
 
 func (p *Provider) checkCSRF(r *http.Request, purpose, token string) bool {
-	return existingBrowserID(r) != "" && hmac.Equal([]byte(p.csrf(r, purpose)), []byte(token))
+	return web.CSRF{Key: p.cfg.SubjectSecret}.CheckFor(existingBrowserID(r), purpose, token)
 }

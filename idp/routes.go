@@ -3,7 +3,7 @@ package idp
 import (
 	"net/http"
 
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/pkg/web"
 )
 
 // Endpoint paths. The login methods' steps are their own (methods.go).
@@ -27,11 +27,8 @@ func (p *Provider) url(path string) string { return p.cfg.Issuer + path }
 // Register adds the provider's routes, and its login methods' steps, to
 // mux.
 func (p *Provider) Register(mux *http.ServeMux) {
-	cop := http.NewCrossOriginProtection()
-	origins := p.methodOrigins()
-	page := func(h http.HandlerFunc) http.Handler {
-		return web.SecurityHeaders(cop.Handler(h), origins)
-	}
+	guard := web.NewGuard(p.methodOrigins())
+	page := func(h http.HandlerFunc) http.Handler { return guard.Page(h) }
 	api := func(h http.HandlerFunc) http.Handler { return p.m.wrap(h) }
 	mux.Handle("GET "+pathDiscovery, api(p.handleDiscovery))
 	mux.Handle("GET "+pathJWKS, api(p.handleJWKS))
@@ -51,7 +48,7 @@ func (p *Provider) Register(mux *http.ServeMux) {
 			if rt.Page {
 				mux.Handle(rt.Pattern, page(rt.Handler))
 			} else {
-				mux.Handle(rt.Pattern, cop.Handler(rt.Handler))
+				mux.Handle(rt.Pattern, guard.Script(rt.Handler))
 			}
 		}
 	}

@@ -5,24 +5,24 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/idp/pages"
 	"github.com/yagona/yagona/pkg/validation"
+	"github.com/yagona/yagona/pkg/web"
 )
 
 // VerifyPage serves /verify: a citizen drops a signature file (and the
 // document, if separate) and reads the result in their language. Nothing
 // sent is kept.
 func (p *Provider) VerifyPage(v *validation.Validator) http.Handler {
-	cop := http.NewCrossOriginProtection()
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		web.SetLang(w, r)
 		if r.Method != http.MethodPost {
-			p.pages.Render(w, r, web.VerifyPage{}, http.StatusOK)
+			p.pages.Render(w, r, pages.VerifyPage{}, http.StatusOK)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, validation.MaxSignature*2+validation.MaxDocument+64<<10)
 		if err := r.ParseMultipartForm(8 << 20); err != nil {
-			p.pages.Render(w, r, web.VerifyPage{Error: "error.bad_request"}, http.StatusBadRequest)
+			p.pages.Render(w, r, pages.VerifyPage{Error: "error.bad_request"}, http.StatusBadRequest)
 			return
 		}
 		read := func(field string, limit int64) ([]byte, bool) {
@@ -36,7 +36,7 @@ func (p *Provider) VerifyPage(v *validation.Validator) http.Handler {
 		}
 		sig, ok := read("signature", validation.MaxSignature)
 		if !ok || len(sig) == 0 {
-			p.pages.Render(w, r, web.VerifyPage{Error: "error.bad_request"}, http.StatusBadRequest)
+			p.pages.Render(w, r, pages.VerifyPage{Error: "error.bad_request"}, http.StatusBadRequest)
 			return
 		}
 		doc, hasDoc := read("document", validation.MaxDocument)
@@ -44,9 +44,9 @@ func (p *Provider) VerifyPage(v *validation.Validator) http.Handler {
 			doc = nil
 		}
 		rep := v.Validate(r.Context(), validation.Input{Signature: sig, Document: doc})
-		pg := web.VerifyPage{Checked: true, Overall: outcome(rep.Indication)}
+		pg := pages.VerifyPage{Checked: true, Overall: outcome(rep.Indication)}
 		for _, s := range rep.Signers {
-			vs := web.VerifySigner{Outcome: outcome(s.Indication), Reason: s.SubIndication,
+			vs := pages.VerifySigner{Outcome: outcome(s.Indication), Reason: s.SubIndication,
 				ExistedBy: s.BestSignatureTime.Format("2006-01-02 15:04:05 UTC"), Proven: s.ProofOfExistence == "signature-timestamp"}
 			if s.Signer != nil {
 				vs.Name, vs.PINFL, vs.Organization = s.Signer.Name, s.Signer.PINFL, s.Signer.Organization
@@ -58,7 +58,7 @@ func (p *Provider) VerifyPage(v *validation.Validator) http.Handler {
 		}
 		p.pages.Render(w, r, pg, http.StatusOK)
 	})
-	return web.SecurityHeaders(cop.Handler(h), nil)
+	return web.NewGuard(nil).Page(h)
 }
 
 func outcome(indication string) string {

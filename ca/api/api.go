@@ -2,7 +2,8 @@
 // under /api/v1 (documented in docs/openapi.yaml) and the public PKI
 // endpoints relying parties fetch without TLS (trust anchors, issuing chain,
 // CRL, OCSP). Domain errors are mapped to HTTP status codes here and only
-// here.
+// here, and answered as RFC 9457 problem documents through pkg/httpjson,
+// which also reads every request body.
 package api
 
 import (
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yagona/yagona/ca"
+	"github.com/yagona/yagona/pkg/httpjson"
 	"github.com/yagona/yagona/pkg/store"
 )
 
@@ -101,10 +103,10 @@ func (s *Server) RegisterAPI(mux *http.ServeMux) {
 	route(mux, "/api/v1/certificates/renew", map[string]http.HandlerFunc{"POST": s.renew})
 	route(mux, "/api/v1/certificates/{serial}", map[string]http.HandlerFunc{"GET": s.anyActor(s.getCertificate)})
 	route(mux, "/api/v1/certificates/{serial}/revoke", map[string]http.HandlerFunc{"POST": s.anyActor(s.revoke)})
-	route(mux, "/api/v1/certificates/{serial}/suspend", map[string]http.HandlerFunc{"POST": s.anyActor(s.suspend)})
-	route(mux, "/api/v1/certificates/{serial}/resume", map[string]http.HandlerFunc{"POST": s.anyActor(s.resume)})
+	route(mux, "/api/v1/certificates/{serial}/suspend", map[string]http.HandlerFunc{"POST": s.anyActor(s.statusChange("suspend", s.a.Suspend))})
+	route(mux, "/api/v1/certificates/{serial}/resume", map[string]http.HandlerFunc{"POST": s.anyActor(s.statusChange("resume", s.a.Resume))})
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		problem(w, http.StatusNotFound, "not_found", "no such endpoint")
+		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusNotFound, "not_found", "no such endpoint"))
 	})
 }
 
@@ -151,7 +153,7 @@ func route(mux *http.ServeMux, path string, byMethod map[string]http.HandlerFunc
 			return
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		problem(w, http.StatusMethodNotAllowed, "method_not_allowed", "use %s", strings.Join(allow, " or "))
+		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusMethodNotAllowed, "method_not_allowed", "use "+strings.Join(allow, " or ")))
 	})
 }
 
@@ -167,7 +169,7 @@ func (s *Server) blob(contentType string, body func() []byte) http.HandlerFunc {
 func (s *Server) crl(w http.ResponseWriter, r *http.Request) {
 	shard, ok := crlShard(r.PathValue("file"), s.a.Issuer().Name)
 	if !ok {
-		problem(w, http.StatusNotFound, "not_found", "no such CRL")
+		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusNotFound, "not_found", "no such CRL"))
 		return
 	}
 	c, err := s.a.CRL(r.Context(), shard)

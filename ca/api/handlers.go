@@ -2,15 +2,15 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/internal/operator"
+	"github.com/yagona/yagona/pkg/httpjson"
+	"github.com/yagona/yagona/pkg/store"
 )
 
 type actorKey struct{}
@@ -20,23 +20,13 @@ func actorFrom(ctx context.Context) ca.Actor {
 	return a
 }
 
-// bearer returns the token of an "Authorization: Bearer" header.
-func bearer(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	const prefix = "bearer "
-	if len(h) < len(prefix) || subtle.ConstantTimeCompare([]byte(strings.ToLower(h[:len(prefix)])), []byte(prefix)) != 1 {
-		return "", false
-	}
-	return strings.TrimSpace(h[len(prefix):]), true
-}
-
 // admin requires an operator token.
 func (s *Server) admin(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := bearer(r)
+		tok, ok := httpjson.Bearer(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="yagona"`)
-			problem(w, http.StatusUnauthorized, "unauthorized", "an operator bearer token is required")
+			httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusUnauthorized, "unauthorized", "an operator bearer token is required"))
 			return
 		}
 		var id string
@@ -52,19 +42,19 @@ func (s *Server) admin(next http.HandlerFunc) http.HandlerFunc {
 		}
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="yagona", error="invalid_token"`)
-			problem(w, http.StatusUnauthorized, "unauthorized", "the token is not valid for the officer API")
+			httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusUnauthorized, "unauthorized", "the token is not valid for the officer API"))
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, ca.Actor{Admin: true, ID: id})))
 	}
 }
 
-// anyActor accepts an operator token or, without one, a holder's TLS client
-// certificate.
+// anyActor accepts an operator token or, without an Authorization header,
+// a holder's TLS client certificate.
 func (s *Server) anyActor(next http.HandlerFunc) http.HandlerFunc {
 	adminNext := s.admin(next)
 	return func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := bearer(r); ok {
+		if r.Header.Get("Authorization") != "" {
 			adminNext(w, r)
 			return
 		}
@@ -79,7 +69,7 @@ func (s *Server) anyActor(next http.HandlerFunc) http.HandlerFunc {
 func (s *Server) holder(w http.ResponseWriter, r *http.Request) (ca.Actor, *http.Request, bool) {
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="yagona"`)
-		problem(w, http.StatusUnauthorized, "unauthorized", "an operator token or a client certificate is required")
+		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusUnauthorized, "unauthorized", "an operator token or a client certificate is required"))
 		return ca.Actor{}, r, false
 	}
 	actor, _, err := s.a.AuthenticateHolder(r.Context(), r.TLS.PeerCertificates)
@@ -100,7 +90,8 @@ type personRequest struct {
 
 func (s *Server) createPerson(w http.ResponseWriter, r *http.Request) {
 	var in personRequest
-	if !decodeJSON(w, r, s.cfg.MaxBody, &in, false) {
+	if err := httpjson.Decode(w, r, httpjson.Rules{MaxBytes: s.cfg.MaxBody}, &in); err != nil {
+		writeError(w, r, s.log, err)
 		return
 	}
 	p, err := s.a.RegisterPerson(r.Context(), actorFrom(r.Context()), ca.PersonInput(in))
@@ -108,7 +99,7 @@ func (s *Server) createPerson(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, personRequest{PINFL: p.PINFL, GivenName: p.GivenName, Surname: p.Surname,
+	httpjson.Write(w, http.StatusCreated, personRequest{PINFL: p.PINFL, GivenName: p.GivenName, Surname: p.Surname,
 		Patronymic: p.Patronymic, BirthDate: p.BirthDate.Format(time.DateOnly)})
 }
 
@@ -118,7 +109,7 @@ func (s *Server) getPerson(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, personRequest{PINFL: p.PINFL, GivenName: p.GivenName, Surname: p.Surname,
+	httpjson.Write(w, http.StatusOK, personRequest{PINFL: p.PINFL, GivenName: p.GivenName, Surname: p.Surname,
 		Patronymic: p.Patronymic, BirthDate: p.BirthDate.Format(time.DateOnly)})
 }
 
@@ -129,7 +120,8 @@ type organizationRequest struct {
 
 func (s *Server) putOrganization(w http.ResponseWriter, r *http.Request) {
 	var in organizationRequest
-	if !decodeJSON(w, r, s.cfg.MaxBody, &in, false) {
+	if err := httpjson.Decode(w, r, httpjson.Rules{MaxBytes: s.cfg.MaxBody}, &in); err != nil {
+		writeError(w, r, s.log, err)
 		return
 	}
 	o, err := s.a.RegisterOrganization(r.Context(), actorFrom(r.Context()), in.TIN, in.Name)
@@ -137,7 +129,7 @@ func (s *Server) putOrganization(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, organizationRequest{TIN: o.TIN, Name: o.Name})
+	httpjson.Write(w, http.StatusOK, organizationRequest{TIN: o.TIN, Name: o.Name})
 }
 
 type enrollmentRequest struct {
@@ -158,11 +150,12 @@ type enrollmentResponse struct {
 
 func (s *Server) createEnrollment(w http.ResponseWriter, r *http.Request) {
 	var in enrollmentRequest
-	if !decodeJSON(w, r, s.cfg.MaxBody, &in, false) {
+	if err := httpjson.Decode(w, r, httpjson.Rules{MaxBytes: s.cfg.MaxBody}, &in); err != nil {
+		writeError(w, r, s.log, err)
 		return
 	}
 	if in.TTLSeconds < 0 || in.TTLSeconds > 90*24*3600 {
-		problem(w, http.StatusBadRequest, "bad_request", "ttl_seconds must be between 60 and 7776000")
+		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusBadRequest, "bad_request", "ttl_seconds must be between 60 and 7776000"))
 		return
 	}
 	e, err := s.a.CreateEnrollment(r.Context(), actorFrom(r.Context()), ca.EnrollmentInput{
@@ -171,7 +164,7 @@ func (s *Server) createEnrollment(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, enrollmentResponse{ID: e.ID, Code: e.Code, PINFL: e.PINFL, Profile: e.Profile, ExpiresAt: e.ExpiresAt})
+	httpjson.Write(w, http.StatusCreated, enrollmentResponse{ID: e.ID, Code: e.Code, PINFL: e.PINFL, Profile: e.Profile, ExpiresAt: e.ExpiresAt})
 }
 
 type issueRequest struct {
@@ -193,7 +186,7 @@ func (s *Server) issued(w http.ResponseWriter, iss *ca.Issued, profile string) {
 	for _, c := range iss.Chain {
 		chain = append(chain, pemCert(c)...)
 	}
-	writeJSON(w, http.StatusCreated, issueResponse{Serial: ca.SerialHex(iss.Cert.SerialNumber), Profile: profile,
+	httpjson.Write(w, http.StatusCreated, issueResponse{Serial: ca.SerialHex(iss.Cert.SerialNumber), Profile: profile,
 		NotBefore: iss.Cert.NotBefore, NotAfter: iss.Cert.NotAfter,
 		Certificate: string(pemCert(iss.Cert)), Chain: string(chain)})
 }
@@ -202,7 +195,7 @@ func (s *Server) issued(w http.ResponseWriter, iss *ca.Issued, profile string) {
 func (s *Server) throttled(w http.ResponseWriter, r *http.Request) bool {
 	if _, err := s.cfg.Limiter.Get(r.Context(), "rl-block:"+clientAddr(r)); err == nil {
 		w.Header().Set("Retry-After", "60")
-		problem(w, http.StatusTooManyRequests, "rate_limited", "too many failed attempts from this address; wait a minute")
+		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusTooManyRequests, "rate_limited", "too many failed attempts from this address; wait a minute"))
 		return true
 	}
 	return false
@@ -226,7 +219,8 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in issueRequest
-	if !decodeJSON(w, r, s.cfg.MaxBody, &in, false) {
+	if err := httpjson.Decode(w, r, httpjson.Rules{MaxBytes: s.cfg.MaxBody}, &in); err != nil {
+		writeError(w, r, s.log, err)
 		return
 	}
 	iss, err := s.a.Enroll(r.Context(), []byte(in.CSR), in.EnrollmentCode)
@@ -250,11 +244,12 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in renewRequest
-	if !decodeJSON(w, r, s.cfg.MaxBody, &in, false) {
+	if err := httpjson.Decode(w, r, httpjson.Rules{MaxBytes: s.cfg.MaxBody}, &in); err != nil {
+		writeError(w, r, s.log, err)
 		return
 	}
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		problem(w, http.StatusUnauthorized, "unauthorized", "renewal needs the current certificate as TLS client certificate")
+		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusUnauthorized, "unauthorized", "renewal needs the current certificate as TLS client certificate"))
 		return
 	}
 	_, rec, err := s.a.AuthenticateHolder(r.Context(), r.TLS.PeerCertificates)
@@ -278,7 +273,7 @@ func (s *Server) getCertificate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toCertJSON(c))
+	httpjson.Write(w, http.StatusOK, toCertJSON(c))
 }
 
 func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) {
@@ -291,7 +286,7 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) {
 	for _, c := range cs {
 		out = append(out, toCertJSON(c))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"certificates": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"certificates": out})
 }
 
 type revokeRequest struct {
@@ -300,7 +295,8 @@ type revokeRequest struct {
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	var in revokeRequest
-	if !decodeJSON(w, r, s.cfg.MaxBody, &in, true) {
+	if err := httpjson.Decode(w, r, httpjson.Rules{MaxBytes: s.cfg.MaxBody, EmptyOK: true}, &in); err != nil {
+		writeError(w, r, s.log, err)
 		return
 	}
 	reason, err := ca.ParseReason(in.Reason)
@@ -314,33 +310,25 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.statusChanged("revoke")
-	writeJSON(w, http.StatusOK, toCertJSON(rec))
+	httpjson.Write(w, http.StatusOK, toCertJSON(rec))
 }
 
-func (s *Server) suspend(w http.ResponseWriter, r *http.Request) {
-	if !decodeJSON(w, r, s.cfg.MaxBody, &struct{}{}, true) {
-		return
+// statusChange is the handler of a status change that takes no
+// arguments (suspend, resume); name labels the metric.
+func (s *Server) statusChange(name string, change func(context.Context, ca.Actor, string) (store.Certificate, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := httpjson.Decode(w, r, httpjson.Rules{MaxBytes: s.cfg.MaxBody, EmptyOK: true}, &struct{}{}); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		rec, err := change(r.Context(), actorFrom(r.Context()), r.PathValue("serial"))
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		s.metrics.statusChanged(name)
+		httpjson.Write(w, http.StatusOK, toCertJSON(rec))
 	}
-	rec, err := s.a.Suspend(r.Context(), actorFrom(r.Context()), r.PathValue("serial"))
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	s.metrics.statusChanged("suspend")
-	writeJSON(w, http.StatusOK, toCertJSON(rec))
-}
-
-func (s *Server) resume(w http.ResponseWriter, r *http.Request) {
-	if !decodeJSON(w, r, s.cfg.MaxBody, &struct{}{}, true) {
-		return
-	}
-	rec, err := s.a.Resume(r.Context(), actorFrom(r.Context()), r.PathValue("serial"))
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	s.metrics.statusChanged("resume")
-	writeJSON(w, http.StatusOK, toCertJSON(rec))
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -20,7 +20,8 @@ import (
 )
 
 // TestAPIBadInput sends malformed, oversized, unauthenticated and hostile
-// requests: each gets a 4xx with a JSON problem, never a 5xx.
+// requests: each gets a 4xx with a problem document (RFC 9457), never a
+// 5xx.
 func TestAPIBadInput(t *testing.T) {
 	s := startServer(t, nil)
 	tok := s.adminToken()
@@ -71,14 +72,18 @@ func TestAPIBadInput(t *testing.T) {
 			defer resp.Body.Close()
 			body, _ := io.ReadAll(resp.Body)
 			var p struct {
+				Status  int    `json:"status"`
 				Error   string `json:"error"`
 				Message string `json:"message"`
 			}
 			if err := json.Unmarshal(body, &p); err != nil {
 				t.Fatalf("status %d, body not JSON: %q", resp.StatusCode, body)
 			}
-			if resp.StatusCode != c.status || p.Error != c.code || p.Message == "" {
+			if resp.StatusCode != c.status || p.Status != c.status || p.Error != c.code || p.Message == "" {
 				t.Fatalf("got %d %+v, want %d %s", resp.StatusCode, p, c.status, c.code)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Fatalf("Content-Type %q, want application/problem+json", ct)
 			}
 		})
 	}

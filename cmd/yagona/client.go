@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
@@ -159,19 +160,18 @@ func (f *clientFlags) loadKey(path string) (crypto.Signer, error) {
 	return decryptKey(b, pass)
 }
 
-// apiError is an error answer of the API.
+// apiError is an error answer of the API: an RFC 9457 problem document
+// with the members error and message, or an OAuth error (RFC 6749 §5.2).
 type apiError struct {
 	Status  int
 	Code    string `json:"error"`
 	Message string `json:"message"`
+	Detail  string `json:"detail"`            // problem documents
 	Desc    string `json:"error_description"` // OAuth-style errors of the provider's API
 }
 
 func (e *apiError) Error() string {
-	msg := e.Message
-	if msg == "" {
-		msg = e.Desc
-	}
+	msg := cmp.Or(e.Message, e.Detail, e.Desc)
 	return fmt.Sprintf("server: %s (%d): %s", e.Code, e.Status, msg)
 }
 
@@ -195,24 +195,31 @@ func (c *client) do(method, path string, in, out any) error {
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
+	data, err := answer(c.http.Do(req))
+	if err != nil || out == nil {
 		return err
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 10<<20))
+	return json.Unmarshal(data, out)
+}
+
+// answer reads the body of a server's answer, at most 16 MiB. An answer of
+// 300 or more is an *apiError, read from the body when it is a problem
+// document or an OAuth error, else the body's text.
+func answer(resp *http.Response, err error) ([]byte, error) {
 	if err != nil {
-		return err
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, err
 	}
 	if resp.StatusCode >= 300 {
 		e := &apiError{Status: resp.StatusCode}
 		if json.Unmarshal(data, e) != nil || e.Code == "" {
 			e.Code, e.Message = "http_error", strings.TrimSpace(string(data))
 		}
-		return e
+		return nil, e
 	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(data, out)
+	return data, nil
 }

@@ -208,11 +208,11 @@ func TestDecisionThreeOfficials(t *testing.T) {
 	}
 
 	// The public page checks a document.
-	page := s.postFile("/d/"+d.ID, "document", doc)
+	page := s.postFile("/d/"+d.ID+"?lang=en", "document", doc)
 	if !strings.Contains(page, "matches this decision") || !strings.Contains(page, "final") {
 		t.Fatalf("public page, right document: %s", page)
 	}
-	if page := s.postFile("/d/"+d.ID, "document", []byte("forged")); !strings.Contains(page, "does NOT match") {
+	if page := s.postFile("/d/"+d.ID+"?lang=en", "document", []byte("forged")); !strings.Contains(page, "does NOT match") {
 		t.Fatalf("public page, wrong document: %s", page)
 	}
 	// Evidence, and the log.

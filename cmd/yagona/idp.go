@@ -12,6 +12,7 @@ import (
 
 	"github.com/yagona/yagona/idp"
 	"github.com/yagona/yagona/internal/operator"
+	"github.com/yagona/yagona/pkg/httpjson"
 	"github.com/yagona/yagona/pkg/kms"
 	"github.com/yagona/yagona/pkg/store"
 )
@@ -121,8 +122,8 @@ const cliRedirect = "http://127.0.0.1/yagona-cli/callback"
 // bootstrap credential and those `operator add` makes) or an access token
 // with the scope.
 func (a *app) adminAuth(r *http.Request, scope string) (string, error) {
-	tok := bearerToken(r)
-	if tok == "" {
+	tok, ok := httpjson.Bearer(r)
+	if !ok {
 		return "", operator.ErrInvalid
 	}
 	if operator.IsToken(tok) {
@@ -162,12 +163,4 @@ func (o officerTokens) AuthenticateRequest(r *http.Request, tok string) (string,
 		return "", fmt.Errorf("%w: the token lacks the ca:officer scope", operator.ErrInvalid)
 	}
 	return actorOf(at), nil
-}
-
-func bearerToken(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
-	}
-	return ""
 }

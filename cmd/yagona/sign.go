@@ -213,17 +213,9 @@ func newVerifyCmd(g *globals) *cobra.Command {
 			if err := mw.Close(); err != nil {
 				return err
 			}
-			resp, err := c.http.Post(c.base+"/api/v1/signatures/verify", mw.FormDataContentType(), &body)
+			data, err := answer(c.http.Post(c.base+"/api/v1/signatures/verify", mw.FormDataContentType(), &body))
 			if err != nil {
 				return err
-			}
-			defer resp.Body.Close()
-			data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-			if err != nil {
-				return err
-			}
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("server: %d %s", resp.StatusCode, strings.TrimSpace(string(data)))
 			}
 			var rep validation.Report
 			if err := json.Unmarshal(data, &rep); err != nil {

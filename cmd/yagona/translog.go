@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/yagona/yagona/pkg/httpjson"
 	"github.com/yagona/yagona/pkg/translog"
 )
 
@@ -29,16 +30,16 @@ func logOrigin(cfg *Config) string {
 // myLogEntries lists the log entries of the person an access token (scope
 // pinfl) names: every certificate ever issued under their PINFL.
 func (a *app) myLogEntries(w http.ResponseWriter, r *http.Request) {
-	tok := bearerToken(r)
+	tok, ok := httpjson.Bearer(r)
 	at, err := a.idp.VerifyAccessToken(r, tok)
-	if tok == "" || err != nil || at.PINFL == "" {
+	if !ok || err != nil || at.PINFL == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="yagona", scope="openid pinfl"`)
-		writeJSONError(w, http.StatusUnauthorized, "unauthorized", "an access token with scope pinfl is required")
+		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusUnauthorized, "unauthorized", "an access token with scope pinfl is required"))
 		return
 	}
 	es, err := a.store.LogEntriesOf(r.Context(), at.PINFL)
 	if err != nil {
-		writeJSONError(w, http.StatusServiceUnavailable, "unavailable", "try again")
+		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusServiceUnavailable, "unavailable", "try again"))
 		return
 	}
 	out := make([]map[string]any, 0, len(es))
@@ -51,15 +52,7 @@ func (a *app) myLogEntries(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, item)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(map[string]any{"pinfl": at.PINFL, "entries": out})
-}
-
-func writeJSONError(w http.ResponseWriter, status int, code, desc string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+	httpjson.Write(w, http.StatusOK, map[string]any{"pinfl": at.PINFL, "entries": out})
 }
 
 // newLogCmd is `yagona log`: fetch proofs from a server, and verify them
@@ -96,17 +89,9 @@ func newLogFetchCmd(g *globals) *cobra.Command {
 			default:
 				return errors.New("give --what key|checkpoint, --serial, or --from and --to")
 			}
-			resp, err := c.http.Get(c.base + path)
+			body, err := answer(c.http.Get(c.base + path))
 			if err != nil {
 				return err
-			}
-			defer resp.Body.Close()
-			body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-			if err != nil {
-				return err
-			}
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("server: %d %s", resp.StatusCode, strings.TrimSpace(string(body)))
 			}
 			if out == "" {
 				_, err = cmd.OutOrStdout().Write(body)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/yagona/yagona/configs"
 	"github.com/yagona/yagona/idp/decision"
+	"github.com/yagona/yagona/pkg/httpjson"
 	"github.com/yagona/yagona/pkg/validation"
 )
 
@@ -27,8 +28,8 @@ func (a *app) newValidator() (*validation.Validator, error) {
 // decisionAuth reads the caller of the decision API from an access token:
 // a service (client credentials) or a person (PINFL).
 func (a *app) decisionAuth(r *http.Request) (*decision.Principal, error) {
-	tok := bearerToken(r)
-	if tok == "" {
+	tok, ok := httpjson.Bearer(r)
+	if !ok {
 		return nil, errors.New("no token")
 	}
 	at, err := a.idp.VerifyAccessToken(r, tok)

@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yagona/yagona/pkg/httpjson"
 	"github.com/yagona/yagona/pkg/ident"
 	"github.com/yagona/yagona/pkg/store"
 	"github.com/yagona/yagona/pkg/validation"
@@ -113,28 +114,21 @@ func (e *apiErr) Error() string { return e.code + ": " + e.desc }
 
 func bad(status int, code, desc string) *apiErr { return &apiErr{status, code, desc} }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
+// fail answers err as a problem document (RFC 9457), mapping the store's
+// errors to statuses here, at the edge; internals are logged, not sent.
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiErr
 	switch {
 	case errors.As(err, &ae):
-		writeJSON(w, ae.status, map[string]string{"error": ae.code, "error_description": ae.desc})
 	case errors.Is(err, store.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found"})
+		ae = bad(http.StatusNotFound, "not_found", "no such decision")
 	case errors.Is(err, store.ErrConflict):
-		writeJSON(w, http.StatusConflict, map[string]string{"error": "conflict", "error_description": "the decision changed meanwhile, or is no longer pending"})
+		ae = bad(http.StatusConflict, "conflict", "the decision changed meanwhile, or is no longer pending")
 	default:
 		s.cfg.Logger.ErrorContext(r.Context(), "decision request failed", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "unavailable"})
+		ae = bad(http.StatusServiceUnavailable, "unavailable", "try again later")
 	}
+	httpjson.WriteProblem(w, httpjson.NewProblem(ae.status, ae.code, ae.desc))
 }
 
 func (p Policy) validate() error {

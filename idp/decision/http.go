@@ -1,24 +1,23 @@
 package decision
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"html/template"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/yagona/yagona/pkg/cms"
+	"github.com/yagona/yagona/pkg/httpjson"
 	"github.com/yagona/yagona/pkg/ident"
 	"github.com/yagona/yagona/pkg/store"
 	"github.com/yagona/yagona/pkg/validation"
+	"github.com/yagona/yagona/pkg/web"
 )
 
 // Register adds the routes.
@@ -32,37 +31,35 @@ func (s *Service) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/decisions/{id}/withdraw", s.handleWithdraw)
 	mux.HandleFunc("GET /api/v1/decisions/{id}/combined", s.handleCombined)
 	mux.HandleFunc("GET /api/v1/decisions/{id}/evidence", s.handleEvidence)
-	mux.HandleFunc("GET /d/{id}", s.handlePage)
-	mux.HandleFunc("POST /d/{id}", s.handlePage)
+	guard := web.NewGuard(nil)
+	mux.Handle("GET /d/{id}", guard.Page(http.HandlerFunc(s.handlePage)))
+	mux.Handle("POST /d/{id}", guard.Page(http.HandlerFunc(s.handlePage)))
 }
 
 func (s *Service) principal(w http.ResponseWriter, r *http.Request) (*Principal, bool) {
 	p, err := s.cfg.Auth(r)
 	if err != nil || p == nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="yagona"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized", "error_description": "an access token is required"})
+		s.fail(w, r, bad(http.StatusUnauthorized, "unauthorized", "an access token is required"))
 		return nil, false
 	}
 	return p, true
 }
 
-func decodeBody(r *http.Request, v any, limit int64) error {
-	if mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(mt) != "application/json" {
-		return bad(http.StatusUnsupportedMediaType, "invalid_request", "Content-Type must be application/json")
+// decodeBody reads the JSON body into v (httpjson.Decode: application/json
+// only, at most limit bytes, no unknown fields). A refusal keeps the codes
+// this API has always given: too_large, else invalid_request.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	err := httpjson.Decode(w, r, httpjson.Rules{MaxBytes: limit, TypeRequired: true}, v)
+	var de *httpjson.Error
+	if errors.As(err, &de) {
+		code := "invalid_request"
+		if de.Code == httpjson.CodeTooLarge {
+			code = de.Code
+		}
+		return bad(de.Status, code, de.Detail)
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return bad(http.StatusBadRequest, "invalid_request", "cannot read the body")
-	}
-	if int64(len(b)) > limit {
-		return bad(http.StatusRequestEntityTooLarge, "too_large", "body too large")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil || dec.More() {
-		return bad(http.StatusBadRequest, "invalid_request", "malformed JSON")
-	}
-	return nil
+	return err
 }
 
 func (s *Service) handleCreate(w http.ResponseWriter, r *http.Request) {
@@ -72,11 +69,11 @@ func (s *Service) handleCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !slices.Contains(p.Scopes, "decisions") || p.ClientID == "" {
-		writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "registering decisions needs scope decisions"})
+		s.fail(w, r, bad(http.StatusForbidden, "insufficient_scope", "registering decisions needs scope decisions"))
 		return
 	}
 	var in registration
-	if err := decodeBody(r, &in, MaxDocument*4/3+64<<10); err != nil {
+	if err := decodeBody(w, r, &in, MaxDocument*4/3+64<<10); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -138,7 +135,7 @@ func (s *Service) handleCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.WebhookSecret = d.WebhookSecret
-	writeJSON(w, http.StatusCreated, v)
+	httpjson.Write(w, http.StatusCreated, v)
 }
 
 func (s *Service) load(ctx context.Context, id string) (store.Decision, error) {
@@ -153,16 +150,24 @@ func (s *Service) load(ctx context.Context, id string) (store.Decision, error) {
 	return d, nil
 }
 
-func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) {
+// loadFor loads the decision of the path for a caller with an access
+// token; it answers a failure itself.
+func (s *Service) loadFor(w http.ResponseWriter, r *http.Request) (store.Decision, bool) {
 	if _, ok := s.principal(w, r); !ok {
-		return
+		return store.Decision{}, false
 	}
 	d, err := s.load(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
-		return
+		return d, false
 	}
-	s.writeView(w, r, d)
+	return d, true
+}
+
+func (s *Service) handleGet(w http.ResponseWriter, r *http.Request) {
+	if d, ok := s.loadFor(w, r); ok {
+		s.writeView(w, r, d)
+	}
 }
 
 // writeView answers 200 with the decision as its parties see it.
@@ -172,16 +177,12 @@ func (s *Service) writeView(w http.ResponseWriter, r *http.Request, d store.Deci
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpjson.Write(w, http.StatusOK, v)
 }
 
 func (s *Service) handleDocument(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.principal(w, r); !ok {
-		return
-	}
-	d, err := s.load(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.fail(w, r, err)
+	d, ok := s.loadFor(w, r)
+	if !ok {
 		return
 	}
 	if d.Document == nil {
@@ -202,7 +203,7 @@ func (s *Service) handleAwaiting(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.PINFL == "" {
-		writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "a person's token (scope pinfl) is required"})
+		s.fail(w, r, bad(http.StatusForbidden, "insufficient_scope", "a person's token (scope pinfl) is required"))
 		return
 	}
 	list, err := s.cfg.Store.ListDecisions(ctx, store.DecisionPending, 1000)
@@ -241,7 +242,7 @@ func (s *Service) handleAwaiting(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"decisions": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"decisions": out})
 }
 
 func (s *Service) handleSign(w http.ResponseWriter, r *http.Request) {
@@ -253,7 +254,7 @@ func (s *Service) handleSign(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Signature string `json:"signature"`
 	}
-	if err := decodeBody(r, &in, validation.MaxSignature*2); err != nil {
+	if err := decodeBody(w, r, &in, validation.MaxSignature*2); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -267,7 +268,7 @@ func (s *Service) handleSign(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, v)
+	httpjson.Write(w, http.StatusCreated, v)
 }
 
 // sign validates and records one official's signature; the last one the
@@ -371,7 +372,7 @@ func (s *Service) handleReject(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Reason string `json:"reason"`
 	}
-	if err := decodeBody(r, &in, 8<<10); err != nil {
+	if err := decodeBody(w, r, &in, 8<<10); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -470,70 +471,5 @@ func (s *Service) handleEvidence(w http.ResponseWriter, r *http.Request) {
 			out["log"] = map[string]any{"index": e.Index, "proof_url": "/log/proof/decision/" + d.ID}
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-var pageTmpl = template.Must(template.New("d").Parse(`<!doctype html>
-<html lang="uz"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.V.Title}} · Yagona</title><link rel="stylesheet" href="/static/style.css"></head>
-<body><main class="card">
-<h1>{{.V.Title}}</h1>
-<p>Holati / Состояние / State: <strong id="state">{{.V.State}}</strong>{{if .V.Reason}} — {{.V.Reason}}{{end}}</p>
-<p>Hujjat SHA-256: <code id="sha256">{{.V.DocumentSHA256}}</code> ({{.V.DocumentSize}} bytes)</p>
-<h2>Imzolar / Подписи / Signatures</h2>
-<ol>{{range .V.Signatures}}<li>{{.Name}} ({{.PINFL}}) — {{.Indication}}, {{.ProvenTime.Format "2006-01-02 15:04:05 UTC"}}</li>{{end}}</ol>
-{{if .Checked}}<p id="check" class="{{if .Match}}ok{{else}}error{{end}}">{{if .Match}}Hujjat mos keladi / Документ совпадает / The document matches this decision.{{else}}Hujjat mos kelmaydi / Документ не совпадает / The document does NOT match this decision.{{end}}</p>{{end}}
-<form method="post" enctype="multipart/form-data" action="/d/{{.V.ID}}">
-<label for="document">Hujjatni tekshirish / Проверить документ / Check a document</label>
-<input type="file" id="document" name="document"> <button type="submit">OK</button>
-</form>
-</main></body></html>`))
-
-// handlePage is the public page of a decision, where anyone can check a
-// document against it (POST with the document).
-func (s *Service) handlePage(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	d, err := s.load(ctx, r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		http.Error(w, "no such decision", http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "decision page failed", "err", err)
-		http.Error(w, "unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	v, err := s.view(ctx, d)
-	if err != nil {
-		http.Error(w, "unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	data := struct {
-		V              view
-		Checked, Match bool
-	}{V: v}
-	if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxDocument+64<<10)
-		f, _, err := r.FormFile("document")
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			http.Error(w, "document too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		if err != nil {
-			http.Error(w, "a document file is required", http.StatusBadRequest)
-			return
-		}
-		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
-			http.Error(w, "document too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		data.Checked, data.Match = true, hex.EncodeToString(h.Sum(nil)) == v.DocumentSHA256
-	}
-	hd := w.Header()
-	hd.Set("Content-Type", "text/html; charset=utf-8")
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	_ = pageTmpl.Execute(w, data)
+	httpjson.Write(w, http.StatusOK, out)
 }

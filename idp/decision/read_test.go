@@ -103,7 +103,7 @@ func TestAwaiting(t *testing.T) {
 	}
 	// An empty list is a list.
 	e.clock.Advance(48 * time.Hour)
-	if r := e.do("GET", "/api/v1/decisions", person(pinflA), "", nil); !bytes.Contains(r.body, []byte(`"decisions": []`)) {
+	if r := e.do("GET", "/api/v1/decisions", person(pinflA), "", nil); !bytes.Contains(r.body, []byte(`"decisions":[]`)) {
 		t.Fatalf("empty list: %s", r.body)
 	}
 }
@@ -232,15 +232,15 @@ func TestPublicPage(t *testing.T) {
 			form: func(*testing.T) (string, []byte) { return "application/x-www-form-urlencoded", []byte("document=x") }},
 		{name: "check: document too large", setup: pending(), method: "POST", status: 413,
 			form: func(t *testing.T) (string, []byte) { return upload(t, "document", make([]byte, 33<<20)) }},
-		{name: "pending", setup: pending(), method: "GET", status: 200, has: []string{"Yangi maktab", `id="state">pending<`, docSHA256}},
+		{name: "pending", setup: pending(), method: "GET", status: 200, has: []string{"Yangi maktab", `data-state="pending"`, docSHA256}},
 		{name: "final", setup: signedBy(pending(pinflA), pinflA), method: "GET", status: 200,
-			has: []string{`id="state">final<`, "Official " + pinflA + " (" + pinflA + ") — TOTAL-PASSED"}},
-		{name: "rejected", setup: rejected, method: "GET", status: 200, has: []string{`id="state">rejected<`, "rejected by " + pinflA}},
+			has: []string{`data-state="final"`, "Official " + pinflA + " (" + pinflA + ") — TOTAL-PASSED"}},
+		{name: "rejected", setup: rejected, method: "GET", status: 200, has: []string{`data-state="rejected"`, "rejected by " + pinflA}},
 		{name: "check: the document", setup: pending(), method: "POST", form: match, status: 200,
-			has: []string{`id="check" class="ok"`, "The document matches"}},
+			has: []string{`id="check" class="status ok"`, "The document matches"}},
 		{name: "check: another document", setup: pending(), method: "POST", status: 200,
 			form: func(t *testing.T) (string, []byte) { return upload(t, "document", []byte("Qaror № 43\n")) },
-			has:  []string{`id="check" class="error"`, "does NOT match"}},
+			has:  []string{`id="check" class="status error"`, "does NOT match"}},
 		{name: "check: by hash", setup: hashOnlyDecision(), method: "POST", form: match, status: 200, has: []string{"The document matches"}},
 		{name: "title escaped", setup: pendingWith(with(func(m map[string]any) { m["title"] = "<script>x</script>" })), method: "GET",
 			status: 200, has: []string{"&lt;script&gt;x&lt;/script&gt;"}},
@@ -257,7 +257,7 @@ func TestPublicPage(t *testing.T) {
 				ct, body = tc.form(t)
 			}
 			before := e.snapshot()
-			r := e.do(tc.method, "/d/"+id, "", ct, body)
+			r := e.do(tc.method, "/d/"+id+"?lang=en", "", ct, body)
 			want(t, r, tc.status, "")
 			for _, s := range tc.has {
 				if !bytes.Contains(r.body, []byte(s)) {

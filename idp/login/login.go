@@ -24,7 +24,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/idp/pages"
 )
 
 // Method is one way of logging in.
@@ -40,7 +40,7 @@ type Method interface {
 	Routes(h Host) []Route
 	// Offer fills in the method's part of the login page of the pending
 	// login request whose id is request.
-	Offer(pg *web.LoginPage, request string)
+	Offer(pg *pages.LoginPage, request string)
 	// Origins are the origins the login page's script talks to for this
 	// method (the local signing agent), allowed by the page's
 	// Content-Security-Policy; nil for none.

@@ -3,6 +3,7 @@ package load
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"mime/multipart"
 	"time"
 
@@ -35,7 +36,6 @@ func (c *Client) PrepareVerify(signers int) (Plan, error) {
 		}
 	}
 	bs := &browsers{c: c}
-	passed := []byte(`"indication": "TOTAL-PASSED"`)
 	return Plan{Targets: c.servers, Close: bs.close, Do: func(w, i int) (int, error) {
 		this, _ := c.target(w)
 		return bs.timed(w, func(b *browser) error {
@@ -43,7 +43,10 @@ func (c *Client) PrepareVerify(signers int) (Plan, error) {
 			if err != nil {
 				return err
 			}
-			if res.status != 200 || !bytes.Contains(res.body, passed) {
+			var rep struct {
+				Indication string `json:"indication"`
+			}
+			if res.status != 200 || json.Unmarshal(res.body, &rep) != nil || rep.Indication != "TOTAL-PASSED" {
 				return badStatus("verify", res)
 			}
 			return nil

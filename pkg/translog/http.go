@@ -1,7 +1,6 @@
 package translog
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/yagona/yagona/pkg/httpjson"
 	"github.com/yagona/yagona/pkg/store"
 )
 
@@ -59,7 +59,7 @@ func (l *Log) Handler() http.Handler {
 	mux.HandleFunc("GET /log/entries/{index}", func(w http.ResponseWriter, r *http.Request) {
 		i, err := strconv.ParseInt(r.PathValue("index"), 10, 64)
 		if err != nil || i < 0 {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_index"})
+			httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusBadRequest, "bad_index", "the index must be a whole number, 0 or more"))
 			return
 		}
 		e, err := l.st.GetLogEntry(r.Context(), i)
@@ -67,7 +67,7 @@ func (l *Log) Handler() http.Handler {
 			fail(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"index": e.Index, "kind": e.Kind, "ref": e.Ref, "data": e.Data, "created_at": e.CreatedAt.Format(time.RFC3339)})
+		httpjson.Write(w, http.StatusOK, map[string]any{"index": e.Index, "kind": e.Kind, "ref": e.Ref, "data": e.Data, "created_at": e.CreatedAt.Format(time.RFC3339)})
 	})
 	mux.HandleFunc("GET /log/proof/{kind}/{ref}", func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -80,7 +80,7 @@ func (l *Log) Handler() http.Handler {
 		if s := r.URL.Query().Get("size"); s != "" {
 			n, perr := strconv.ParseInt(s, 10, 64)
 			if perr != nil || n < 1 {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_size"})
+				httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusBadRequest, "bad_size", "size must be a whole number, 1 or more"))
 				return
 			}
 			cp, err = l.st.GetCheckpoint(ctx, n)
@@ -92,7 +92,7 @@ func (l *Log) Handler() http.Handler {
 			return
 		}
 		if e.Index >= cp.Size {
-			writeJSON(w, http.StatusConflict, map[string]string{"error": "not_yet_in_checkpoint", "error_description": "the entry is newer than the checkpoint; try again after the next one"})
+			httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusConflict, "not_yet_in_checkpoint", "the entry is newer than the checkpoint; try again after the next one"))
 			return
 		}
 		proof, err := l.InclusionProof(ctx, e.Index, cp.Size)
@@ -100,7 +100,7 @@ func (l *Log) Handler() http.Handler {
 			fail(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, InclusionBundle{Kind: e.Kind, Ref: e.Ref, Index: e.Index, Leaf: LeafData(e.Kind, e.Data), Proof: proof, Checkpoint: string(cp.Note)})
+		httpjson.Write(w, http.StatusOK, InclusionBundle{Kind: e.Kind, Ref: e.Ref, Index: e.Index, Leaf: LeafData(e.Kind, e.Data), Proof: proof, Checkpoint: string(cp.Note)})
 	})
 	mux.HandleFunc("GET /log/consistency", func(w http.ResponseWriter, r *http.Request) {
 		from, err1 := strconv.ParseInt(r.URL.Query().Get("from"), 10, 64)
@@ -111,7 +111,7 @@ func (l *Log) Handler() http.Handler {
 			return
 		}
 		if err1 != nil || err2 != nil || from < 1 || from > to || to > size {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_range", "error_description": "need 1 <= from <= to <= the log size"})
+			httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusBadRequest, "bad_range", "need 1 <= from <= to <= the log size"))
 			return
 		}
 		proof, err := l.ConsistencyProof(r.Context(), from, to)
@@ -119,22 +119,17 @@ func (l *Log) Handler() http.Handler {
 			fail(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, ConsistencyBundle{From: from, To: to, Proof: proof})
+		httpjson.Write(w, http.StatusOK, ConsistencyBundle{From: from, To: to, Proof: proof})
 	})
 	return mux
 }
 
+// fail answers a store error as a problem document: not found, or
+// unavailable.
 func fail(w http.ResponseWriter, err error) {
 	if errors.Is(err, store.ErrNotFound) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found"})
+		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusNotFound, "not_found", "no such entry or checkpoint"))
 		return
 	}
-	writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "unavailable"})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusServiceUnavailable, "unavailable", "try again later"))
 }

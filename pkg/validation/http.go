@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
+
+	"github.com/yagona/yagona/pkg/httpjson"
 )
 
 // Limits of the verify endpoint. A document in a multipart upload is
@@ -27,23 +28,19 @@ const (
 
 // Handler serves POST /api/v1/signatures/verify: multipart/form-data with
 // a "signature" part and an optional "document" part, or JSON
-// {"signature": base64, "document": base64}. The answer is the Report (200
-// whatever the indication); malformed requests get 400, oversized 413.
+// {"signature": base64, "document": base64} (read by httpjson.Decode:
+// nothing unknown, nothing after it). The answer is the Report (200
+// whatever the indication); malformed requests get 400, oversized 413,
+// other media types 415, as RFC 9457 problem documents whose code
+// ("error") is the status phrase, as this endpoint has always answered.
 func Handler(v *Validator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in, status, msg := readInput(w, r)
 		if status != 0 {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			_ = json.NewEncoder(w).Encode(map[string]string{"error": http.StatusText(status), "error_description": msg})
+			httpjson.WriteProblem(w, httpjson.NewProblem(status, http.StatusText(status), msg))
 			return
 		}
-		rep := v.Validate(r.Context(), in)
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(rep)
+		httpjson.Write(w, http.StatusOK, v.Validate(r.Context(), in))
 	})
 }
 
@@ -59,19 +56,14 @@ func readParts(w http.ResponseWriter, r *http.Request) (sig, doc []byte, digests
 	}
 	switch mt {
 	case "application/json":
-		r.Body = http.MaxBytesReader(w, r.Body, MaxSignature*2+MaxDocument*2)
 		var in struct {
 			Signature string `json:"signature"`
 			Document  string `json:"document"`
 		}
-		dec := json.NewDecoder(r.Body)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, nil, nil, http.StatusRequestEntityTooLarge, "request too large"
-			}
-			return nil, nil, nil, http.StatusBadRequest, "malformed JSON"
+		err := httpjson.Decode(w, r, httpjson.Rules{MaxBytes: MaxSignature*2 + MaxDocument*2}, &in)
+		var refused *httpjson.Error
+		if errors.As(err, &refused) {
+			return nil, nil, nil, refused.Status, refused.Detail
 		}
 		if sig, err = decodeSig([]byte(in.Signature)); err != nil {
 			return nil, nil, nil, http.StatusBadRequest, "signature: " + err.Error()

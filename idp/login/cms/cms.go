@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/yagona/yagona/idp/login"
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/idp/pages"
 )
 
 // Name is the method's name, and the name of its proofs.
@@ -67,7 +67,7 @@ func (m *Method) Routes(h login.Host) []login.Route {
 
 // Offer implements login.Method: the page's script asks the agent for a
 // signature.
-func (m *Method) Offer(pg *web.LoginPage, _ string) { pg.AgentURL = m.cfg.AgentURL }
+func (m *Method) Offer(pg *pages.LoginPage, _ string) { pg.AgentURL = m.cfg.AgentURL }
 
 // Origins implements login.Method: the agent's origin.
 func (m *Method) Origins() []string {

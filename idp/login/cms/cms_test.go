@@ -19,7 +19,7 @@ import (
 
 	"github.com/yagona/yagona/idp/login"
 	"github.com/yagona/yagona/idp/login/logintest"
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/idp/pages"
 	cmssig "github.com/yagona/yagona/pkg/cms"
 )
 
@@ -212,7 +212,7 @@ func TestChallengeText(t *testing.T) {
 // TestOffer: the page gets the agent, and the policy its origin.
 func TestOffer(t *testing.T) {
 	m := New(Config{AgentURL: "http://127.0.0.1:8765/"})
-	var pg web.LoginPage
+	var pg pages.LoginPage
 	m.Offer(&pg, reqID)
 	if pg.AgentURL != "http://127.0.0.1:8765/" {
 		t.Fatalf("page %+v", pg)

@@ -18,7 +18,7 @@ import (
 	"net/url"
 
 	"github.com/yagona/yagona/idp/login"
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/idp/pages"
 )
 
 // Names of the method and of its proofs.
@@ -60,7 +60,7 @@ func (m *Method) Routes(h login.Host) []login.Route {
 }
 
 // Offer implements login.Method: the page links to the step.
-func (m *Method) Offer(pg *web.LoginPage, request string) {
+func (m *Method) Offer(pg *pages.LoginPage, request string) {
 	pg.TLSLoginURL = Path + "?request=" + request
 }
 

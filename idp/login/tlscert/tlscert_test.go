@@ -18,7 +18,7 @@ import (
 
 	"github.com/yagona/yagona/idp/login"
 	"github.com/yagona/yagona/idp/login/logintest"
-	"github.com/yagona/yagona/idp/web"
+	"github.com/yagona/yagona/idp/pages"
 )
 
 const reqID = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -124,7 +124,7 @@ func TestStep(t *testing.T) {
 
 // TestOffer: the page links to the step of its request.
 func TestOffer(t *testing.T) {
-	var pg web.LoginPage
+	var pg pages.LoginPage
 	New(Config{}).Offer(&pg, reqID)
 	if pg.TLSLoginURL != Path+"?request="+reqID {
 		t.Fatalf("page %+v", pg)
