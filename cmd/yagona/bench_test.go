@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/yagona/yagona/internal/config"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,7 +21,7 @@ import (
 //	go test ./cmd/yagona -run '^$' -bench 'HTTP' -benchtime 4000x
 
 func benchServer(b *testing.B) (*testServer, load.Options) {
-	s := startServer(b, func(c *Config) {
+	s := startServer(b, func(c *config.Config) {
 		c.Log.Level = "error"
 		// YAGONA_BENCH_PRODUCTION=1 measures on PostgreSQL and Redis.
 		if os.Getenv("YAGONA_BENCH_PRODUCTION") == "1" {

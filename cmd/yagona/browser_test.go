@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"flag"
 	"fmt"
+	"github.com/yagona/yagona/internal/config"
 	"net"
 	"net/http"
 	"os"
@@ -52,7 +53,7 @@ func TestBrowserLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	agentURL := "http://" + agentLn.Addr().String()
-	s := startServer(t, func(c *Config) { c.IDP.AgentURL = agentURL })
+	s := startServer(t, func(c *config.Config) { c.IDP.AgentURL = agentURL })
 	dir := t.TempDir()
 	s.enrollWithOpenSSL(dir, "31204900012345", "citizen", nil)
 	leaf, err := readCerts(filepath.Join(dir, "leaf.pem"))

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/yagona/yagona/internal/config"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -54,7 +55,7 @@ to standard output and to ceremony/ in the data directory. See docs/hsm.md.`,
 
 // ceremony is one run of `yagona ceremony`.
 type ceremony struct {
-	cfg        *Config
+	cfg        *config.Config
 	operator   string
 	configPath string
 	now        func() time.Time
@@ -92,7 +93,7 @@ func (c *ceremony) run(out io.Writer) (string, error) {
 			return "", fmt.Errorf("ceremony: the %s key must be on a PKCS#11 token (keys.root and keys.issuing: pkcs11:...;object=LABEL?...)", k.name)
 		}
 		keys[i].u = u.PKCS11
-		if _, err := os.Stat(c.cfg.dataPath(filepath.Join("certs", k.cert))); err == nil {
+		if _, err := os.Stat(c.cfg.DataPath(filepath.Join("certs", k.cert))); err == nil {
 			return "", fmt.Errorf("ceremony: certs/%s exists in %s: the hierarchy was made already: %w", k.cert, c.cfg.DataDir, fs.ErrExist)
 		}
 	}
@@ -102,7 +103,7 @@ func (c *ceremony) run(out io.Writer) (string, error) {
 	}
 	tokens := &kms.Tokens{}
 	defer tokens.Close()
-	ks := keyStore{opts: kms.Options{BaseDir: c.cfg.DataDir, Tokens: tokens}}
+	ks := kms.KeyStore{Options: kms.Options{BaseDir: c.cfg.DataDir, Tokens: tokens}}
 	infos := make([]kms.TokenInfo, len(keys))
 	for i, k := range keys {
 		ok, err := ks.Exists(k.uri)
@@ -112,7 +113,7 @@ func (c *ceremony) run(out io.Writer) (string, error) {
 		if ok {
 			return "", fmt.Errorf("ceremony: the %s key (object %q) exists on the token; a ceremony never reuses a key: %w", k.name, k.u.Object, fs.ErrExist)
 		}
-		if infos[i], err = tokens.Info(k.uri, ks.opts); err != nil {
+		if infos[i], err = tokens.Info(k.uri, ks.Options); err != nil {
 			return "", err
 		}
 	}
@@ -154,12 +155,12 @@ func (c *ceremony) header(start time.Time) {
 
 // makeHierarchy creates both keys and certificates through the code path
 // serve takes on a first start.
-func (c *ceremony) makeHierarchy(ks keyStore) (*ca.Hierarchy, error) {
+func (c *ceremony) makeHierarchy(ks kms.KeyStore) (*ca.Hierarchy, error) {
 	linter, err := ca.NewLinter(c.cfg.CA.LintExclude)
 	if err != nil {
 		return nil, err
 	}
-	h, err := ca.LoadHierarchy(hierarchyConfig(c.cfg, ks, linter, slog.New(slog.DiscardHandler)))
+	h, err := ca.LoadHierarchy(c.cfg.Hierarchy(ks, linter, slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +208,7 @@ func (c *ceremony) footer() {
 // write stores the transcript under ceremony/ in the data directory,
 // never over an earlier one.
 func (c *ceremony) write(start time.Time) (string, error) {
-	dir := c.cfg.dataPath("ceremony")
+	dir := c.cfg.DataPath("ceremony")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("ceremony: transcript: %w", err)
 	}

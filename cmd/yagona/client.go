@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/yagona/yagona/internal/config"
 	"io"
 	"net/http"
 	"os"
@@ -72,7 +73,7 @@ func (g *globals) newClient(f *clientFlags, operatorAuth bool) (*client, error) 
 	}
 	caFile := f.caFile
 	if caFile == "" {
-		caFile = cfg.dataPath("certs/root.pem")
+		caFile = cfg.DataPath("certs/root.pem")
 	}
 	pemBytes, err := os.ReadFile(caFile)
 	if err != nil {
@@ -99,12 +100,12 @@ func (g *globals) newClient(f *clientFlags, operatorAuth bool) (*client, error) 
 	return c, nil
 }
 
-func operatorToken(cfg *Config, f *clientFlags) (string, error) {
+func operatorToken(cfg *config.Config, f *clientFlags) (string, error) {
 	if f.tokenFile == "" {
 		if t := os.Getenv("YAGONA_TOKEN"); t != "" {
 			return t, nil
 		}
-		f.tokenFile = cfg.dataPath("secrets/admin-token")
+		f.tokenFile = cfg.DataPath("secrets/admin-token")
 	}
 	return operator.ReadToken(f.tokenFile)
 }

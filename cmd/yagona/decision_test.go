@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/yagona/yagona/internal/config"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -62,7 +63,7 @@ func (s *testServer) bearerJSON(method, path, token string, in, out any) int {
 // decision is in the transparency log.
 func TestDecisionThreeOfficials(t *testing.T) {
 	needOpenSSL(t)
-	s := startServer(t, func(c *Config) { c.CA.LogInterval = 100 * time.Millisecond })
+	s := startServer(t, func(c *config.Config) { c.CA.LogInterval = 100 * time.Millisecond })
 	dir := t.TempDir()
 	t.Setenv("YAGONA_KEY_PASSPHRASE", "a long passphrase for tests")
 	a := s.official(dir, "41111111111111", "Akmal")

@@ -20,6 +20,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/yagona/yagona/idp"
 	"github.com/yagona/yagona/pkg/cms"
 )
 
@@ -92,7 +93,7 @@ func certificateLogin(c *client, leaf *x509.Certificate, chain []*x509.Certifica
 	_, _ = rand.Read(vb)
 	verifier := base64.RawURLEncoding.EncodeToString(vb)
 	sum := sha256.Sum256([]byte(verifier))
-	q := url.Values{"client_id": {cliClient}, "redirect_uri": {cliRedirect}, "response_type": {"code"}, "scope": {strings.Join(scopes, " ")},
+	q := url.Values{"client_id": {idp.CLIClientID}, "redirect_uri": {idp.CLIRedirectURI}, "response_type": {"code"}, "scope": {strings.Join(scopes, " ")},
 		"state": {verifier[:16]}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
 	resp, err := c.http.Get(c.base + "/oauth2/authorize?" + q.Encode())
 	if err != nil {
@@ -124,8 +125,8 @@ func certificateLogin(c *client, leaf *x509.Certificate, chain []*x509.Certifica
 	if err != nil || ru.Query().Get("code") == "" {
 		return "", "", fmt.Errorf("login: no code in %q", done.Redirect)
 	}
-	form := url.Values{"grant_type": {"authorization_code"}, "client_id": {cliClient}, "code": {ru.Query().Get("code")},
-		"redirect_uri": {cliRedirect}, "code_verifier": {verifier}}
+	form := url.Values{"grant_type": {"authorization_code"}, "client_id": {idp.CLIClientID}, "code": {ru.Query().Get("code")},
+		"redirect_uri": {idp.CLIRedirectURI}, "code_verifier": {verifier}}
 	resp, err = c.http.PostForm(c.base+"/oauth2/token", form)
 	if err != nil {
 		return "", "", err

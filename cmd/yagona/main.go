@@ -6,6 +6,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/yagona/yagona/internal/config"
 	"io"
 	"log/slog"
 	"os"
@@ -47,8 +48,8 @@ func newRootCmd(out, errw io.Writer) *cobra.Command {
 }
 
 // config loads the configuration with the --data override applied.
-func (g *globals) config() (*Config, error) {
-	cfg, err := loadConfig(g.configPath)
+func (g *globals) config() (*config.Config, error) {
+	cfg, err := config.Load(g.configPath)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +59,7 @@ func (g *globals) config() (*Config, error) {
 	return cfg, nil
 }
 
-func (g *globals) logger(cfg *Config) *slog.Logger {
+func (g *globals) logger(cfg *config.Config) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(orString(cfg.Log.Level, "info")))
 	opts := &slog.HandlerOptions{Level: level}

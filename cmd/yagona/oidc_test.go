@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/yagona/yagona/internal/config"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -292,7 +293,7 @@ func TestOfficerLogsInWithCertificate(t *testing.T) {
 // person lists the certificates issued under their PINFL.
 func TestTransparencyLog(t *testing.T) {
 	needOpenSSL(t)
-	s := startServer(t, func(c *Config) { c.CA.LogInterval = 100 * time.Millisecond })
+	s := startServer(t, func(c *config.Config) { c.CA.LogInterval = 100 * time.Millisecond })
 	d1, d2 := t.TempDir(), t.TempDir()
 	serial1 := s.enrollWithOpenSSL(d1, "31204900012345", "citizen", nil)
 	work := t.TempDir()

@@ -23,7 +23,7 @@ func (g *globals) storeURL() (string, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return "", err
 	}
-	return cfg.storeURL(), nil
+	return cfg.StoreURL(), nil
 }
 
 // newOperatorCmd manages operator credentials directly in the store, on
@@ -101,7 +101,7 @@ func newOperatorGrantCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			if err := st.CreateCredential(cmd.Context(), store.Credential{ID: personCredential(pinfl), Role: role, Hash: []byte{}, CreatedAt: time.Now()}); err != nil {
+			if err := st.CreateCredential(cmd.Context(), store.Credential{ID: operator.PersonCredential(pinfl), Role: role, Hash: []byte{}, CreatedAt: time.Now()}); err != nil {
 				return err
 			}
 			_ = st.AppendAudit(cmd.Context(), store.AuditEvent{Time: time.Now(), Actor: "host", Action: "operator.grant", Subject: pinfl, Details: `{"role":"` + role + `"}`})
@@ -114,7 +114,3 @@ func newOperatorGrantCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&role, "role", "officer", "officer (ca:officer) or admin (ca:officer, ca:admin, clients:admin)")
 	return cmd
 }
-
-// personCredential is the credential id recording a person's role. It has
-// no secret: it cannot be used as an operator token.
-func personCredential(pinfl string) string { return "pinfl:" + pinfl }

@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
+	"github.com/yagona/yagona/internal/config"
+	"github.com/yagona/yagona/internal/server"
 	"io"
-	"log/slog"
 	"net"
-	"net/http"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -55,81 +52,15 @@ func newServeCmd(g *globals) *cobra.Command {
 }
 
 // serve runs the server on the given listeners until ctx ends.
-func serve(ctx context.Context, cfg *Config, g *globals, lnS, lnP net.Listener) error {
-	log := g.logger(cfg)
-	a, err := newApp(ctx, cfg, log)
+func serve(ctx context.Context, cfg *config.Config, g *globals, lnS, lnP net.Listener) error {
+	srv, err := server.New(ctx, cfg, g.logger(cfg))
 	if err != nil {
 		lnS.Close()
 		lnP.Close()
 		return err
 	}
-	defer a.close()
-	secure, open := a.handlers()
-	tlsCfg := &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-			return a.tlsCert.Load(), nil
-		},
-		// Holders prove their certificate for renewal and self-service
-		// revocation; the CA verifies the chain and status itself.
-		ClientAuth: tls.RequestClientCert,
-	}
-	srvS := newHTTPServer(secure, log)
-	srvS.TLSConfig = tlsCfg
-	srvP := newHTTPServer(open, log)
-	// Each replica renews its own system certificates; the shared jobs run
-	// on whichever replica holds their lease (internal/leader).
-	go a.runSystemCertRenewal(ctx, time.Hour)
-	go a.runReadiness(ctx, 15*time.Second)
-	a.runJobs(ctx)
-	// Status changes made by other replicas reach this one's OCSP cache.
-	if err := a.ocsp.Listen(ctx); err != nil {
-		return fmt.Errorf("ocsp invalidations: %w", err)
-	}
-	errc := make(chan error, 2)
-	go func() { errc <- srvS.Serve(tls.NewListener(lnS, tlsCfg)) }()
-	go func() { errc <- srvP.Serve(lnP) }()
-	log.Info("yagona serving", "https", lnS.Addr().String(), "http", lnP.Addr().String(),
-		"data", cfg.DataDir, "store", storeKind(cfg.Store), "cache", cacheKind(cfg.Cache))
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-		log.Error("listener failed", "err", err)
-	}
-	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = srvS.Shutdown(shut)
-	_ = srvP.Shutdown(shut)
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	return err
-}
-
-func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-}
-
-func cacheKind(url string) string {
-	if url == "memory" {
-		return url
-	}
-	return "redis"
-}
-
-func storeKind(url string) string {
-	if len(url) >= 7 && url[:7] == "sqlite:" {
-		return "sqlite"
-	}
-	return "postgres"
+	defer srv.Close()
+	return srv.Run(ctx, lnS, lnP)
 }
 
 func newInitCmd(g *globals) *cobra.Command {
@@ -142,17 +73,18 @@ func newInitCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := newApp(cmd.Context(), cfg, g.logger(cfg))
+			a, err := server.New(cmd.Context(), cfg, g.logger(cfg))
 			if err != nil {
 				return err
 			}
-			defer a.close()
-			res := map[string]any{"data_dir": cfg.DataDir, "root": a.hier.Root.Subject.String(),
-				"issuing": a.hier.Issuing.Subject.String(), "created": a.hier.Created,
-				"admin_token_file": cfg.dataPath("secrets/admin-token")}
+			defer a.Close()
+			h := a.Hierarchy()
+			res := map[string]any{"data_dir": cfg.DataDir, "root": h.Root.Subject.String(),
+				"issuing": h.Issuing.Subject.String(), "created": h.Created,
+				"admin_token_file": cfg.DataPath("secrets/admin-token")}
 			return g.print(res, func(w io.Writer) {
 				fprintf(w, "data directory: %s\nroot CA: %s\nissuing CA: %s\nadmin token file: %s\n",
-					cfg.DataDir, a.hier.Root.Subject, a.hier.Issuing.Subject, cfg.dataPath("secrets/admin-token"))
+					cfg.DataDir, h.Root.Subject, h.Issuing.Subject, cfg.DataPath("secrets/admin-token"))
 			})
 		},
 	}

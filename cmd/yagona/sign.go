@@ -401,7 +401,7 @@ func (g *globals) ownOCSP(f *clientFlags, chain []*x509.Certificate) ([]byte, er
 		if err != nil {
 			return nil, err
 		}
-		caFile = cfg.dataPath("certs/root.pem")
+		caFile = cfg.DataPath("certs/root.pem")
 	}
 	roots, err := readCerts(caFile)
 	if err != nil {

@@ -127,6 +127,10 @@ func Bootstrap(ctx context.Context, st Store, path string, now time.Time) (bool,
 	return true, f.Close()
 }
 
+// PersonCredential is the credential id recording a person's role. It
+// has no secret: it cannot be used as an operator token.
+func PersonCredential(pinfl string) string { return "pinfl:" + pinfl }
+
 // ReadToken reads a token written by Bootstrap.
 func ReadToken(path string) (string, error) {
 	b, err := os.ReadFile(path)

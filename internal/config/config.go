@@ -1,4 +1,8 @@
-package main
+// Package config is the schema of Yagona's configuration file
+// (configs/*.yaml) and its validation: unknown keys are errors, and
+// Validate reports every problem at once. The server (internal/server)
+// translates it into the typed configurations of ca and idp.
+package config
 
 import (
 	"bytes"
@@ -6,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
@@ -144,8 +149,8 @@ type ProfileConfig struct {
 	Renewable    bool          `yaml:"renewable"`
 }
 
-// loadConfig reads path, or the embedded default when path is empty.
-func loadConfig(path string) (*Config, error) {
+// Load reads path, or the embedded default when path is empty.
+func Load(path string) (*Config, error) {
 	var data []byte
 	var err error
 	if path == "" {
@@ -156,24 +161,25 @@ func loadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return parseConfig(data)
+	return Parse(data)
 }
 
-func parseConfig(data []byte) (*Config, error) {
+// Parse reads a configuration from data and validates it.
+func Parse(data []byte) (*Config, error) {
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	if err := c.validate(); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	return &c, nil
 }
 
-// validate reports every problem at once.
-func (c *Config) validate() error {
+// Validate reports every problem at once.
+func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("config: "+format, args...)) }
 	for name, addr := range map[string]string{"listen.https": c.Listen.HTTPS, "listen.http": c.Listen.HTTP} {
@@ -244,17 +250,17 @@ func (c *Config) validate() error {
 	default:
 		bad("log.format: %q is not text or json", c.Log.Format)
 	}
-	if _, err := c.profiles(); err != nil {
+	if _, err := c.CAProfiles(); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := parseOID(c.CA.TSAPolicy); err != nil {
+	if _, err := ParseOID(c.CA.TSAPolicy); err != nil {
 		bad("ca.tsa_policy: %v", err)
 	}
 	if c.IDP.SubjectSecretEnv == "" && c.IDP.SubjectSecretFile == "" {
 		bad("idp: subject_secret_env or subject_secret_file is required")
 	}
 	for oid, lp := range c.IDP.LoginPolicies {
-		if _, err := parseOID(oid); err != nil {
+		if _, err := ParseOID(oid); err != nil {
 			bad("idp.login_policies: %v", err)
 		}
 		switch lp.ACR {
@@ -292,8 +298,8 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
-// profiles converts the configured profiles to the CA's typed form.
-func (c *Config) profiles() (map[string]ca.Profile, error) {
+// CAProfiles converts the configured profiles to the CA's typed form.
+func (c *Config) CAProfiles() (map[string]ca.Profile, error) {
 	if len(c.Profiles) == 0 {
 		return nil, errors.New("config: profiles: at least one is needed")
 	}
@@ -302,7 +308,7 @@ func (c *Config) profiles() (map[string]ca.Profile, error) {
 	for name, pc := range c.Profiles {
 		p := ca.Profile{Name: name, Validity: pc.Validity, Organization: pc.Organization, Title: pc.Title,
 			Service: pc.Service, System: pc.System, Renewable: pc.Renewable}
-		oid, err := parseOID(pc.Policy)
+		oid, err := ParseOID(pc.Policy)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("config: profiles.%s.policy: %w", name, err))
 		}
@@ -329,7 +335,8 @@ func (c *Config) profiles() (map[string]ca.Profile, error) {
 	return out, errors.Join(errs...)
 }
 
-func parseOID(s string) (asn1.ObjectIdentifier, error) {
+// ParseOID parses a dotted object identifier such as 2.999.1.
+func ParseOID(s string) (asn1.ObjectIdentifier, error) {
 	parts := strings.Split(s, ".")
 	if len(parts) < 2 {
 		return nil, fmt.Errorf("%q is not a dotted OID", s)
@@ -345,9 +352,9 @@ func parseOID(s string) (asn1.ObjectIdentifier, error) {
 	return oid, nil
 }
 
-// tokenKeyURI returns how token-signing keys are named: nil (files) unless
+// TokenKeyURI returns how token-signing keys are named: nil (files) unless
 // keys.token names a PKCS#11 token, where each key is object oidc-<kid>.
-func (c *Config) tokenKeyURI() func(kid string) string {
+func (c *Config) TokenKeyURI() func(kid string) string {
 	if c.Keys.Token == "" {
 		return nil
 	}
@@ -360,18 +367,28 @@ func (c *Config) tokenKeyURI() func(kid string) string {
 	}
 }
 
-// dataPath resolves a path relative to the data directory.
-func (c *Config) dataPath(p string) string {
+// Hierarchy says where the CA hierarchy lives, for serve and for the key
+// ceremony alike.
+func (c *Config) Hierarchy(keys ca.KeyStore, linter *ca.Linter, log *slog.Logger) ca.HierarchyConfig {
+	return ca.HierarchyConfig{
+		CertDir: c.DataPath("certs"), Keys: keys, RootKey: c.Keys.Root, IssuingKey: c.Keys.Issuing,
+		Organization: c.CA.Organization, RootName: c.CA.RootName, IssuingName: c.CA.IssuingName,
+		Linter: linter, Logger: log,
+	}
+}
+
+// DataPath resolves a path relative to the data directory.
+func (c *Config) DataPath(p string) string {
 	if filepath.IsAbs(p) {
 		return p
 	}
 	return filepath.Join(c.DataDir, p)
 }
 
-// storeURL resolves a relative SQLite file against the data directory.
-func (c *Config) storeURL() string {
+// StoreURL resolves a relative SQLite file against the data directory.
+func (c *Config) StoreURL() string {
 	if f, ok := strings.CutPrefix(c.Store, "sqlite:"); ok {
-		return "sqlite:" + c.dataPath(f)
+		return "sqlite:" + c.DataPath(f)
 	}
 	return c.Store
 }

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 // newValidator wires signature validation: our own CA (status from its
 // records, with revocation times) and the configured external anchors
 // (OCSP), under the embedded default policy.
-func (a *app) newValidator() (*validation.Validator, error) {
+func (a *Server) newValidator() (*validation.Validator, error) {
 	b, err := configs.Files.ReadFile("validation-policy.yaml")
 	if err != nil {
 		return nil, err
@@ -29,13 +29,13 @@ func (a *app) newValidator() (*validation.Validator, error) {
 	}
 	anchors := []validation.Anchor{{Name: "yagona", Root: a.hier.Root, Intermediates: []*x509.Certificate{a.hier.Issuing}, Status: ownRecords{a.store}}}
 	for _, ea := range a.cfg.IDP.ExternalAnchors {
-		roots, err := readCerts(a.cfg.dataPath(ea.Root))
+		roots, err := readCerts(a.cfg.DataPath(ea.Root))
 		if err != nil {
 			return nil, err
 		}
 		var inter []*x509.Certificate
 		for _, f := range ea.Intermediates {
-			cs, err := readCerts(a.cfg.dataPath(f))
+			cs, err := readCerts(a.cfg.DataPath(f))
 			if err != nil {
 				return nil, err
 			}
@@ -80,7 +80,7 @@ func (s ocspRecords) Status(ctx context.Context, c, issuer *x509.Certificate) (v
 
 // decisionAuth reads the caller of the decision API from an access token:
 // a service (client credentials) or a person (PINFL).
-func (a *app) decisionAuth(r *http.Request) (*decision.Principal, error) {
+func (a *Server) decisionAuth(r *http.Request) (*decision.Principal, error) {
 	tok := bearerToken(r)
 	if tok == "" {
 		return nil, errors.New("no token")

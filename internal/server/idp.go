@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 )
 
 // oidcKeys gives the provider P-256 keys through pkg/kms.
-type oidcKeys struct{ ks keyStore }
+type oidcKeys struct{ ks kms.KeyStore }
 
 func (k oidcKeys) Create(uri string) (crypto.Signer, error) {
 	return k.ks.Create(uri, string(kms.ECDSAP256))
@@ -51,7 +51,7 @@ func (w passphraseWrapper) Unwrap(b []byte) (crypto.Signer, error) { return kms.
 
 // newIDP wires the OpenID provider: our own CA as the first trust anchor
 // (status read from the store), external anchors from the configuration.
-func (a *app) newIDP(ctx context.Context) error {
+func (a *Server) newIDP(ctx context.Context) error {
 	cfg := a.cfg
 	secret, err := loadSecret(cfg, a.log, "idp: subject secret", cfg.IDP.SubjectSecretEnv, cfg.IDP.SubjectSecretFile, cfg.IDP.GenerateSubjectSecret)
 	if err != nil {
@@ -60,13 +60,13 @@ func (a *app) newIDP(ctx context.Context) error {
 	anchors := []idp.TrustAnchor{{Name: "yagona", Root: a.hier.Root, Intermediates: []*x509.Certificate{a.hier.Issuing},
 		Status: idp.OwnStatus(a.ownStatus)}}
 	for _, ea := range cfg.IDP.ExternalAnchors {
-		roots, err := readCerts(cfg.dataPath(ea.Root))
+		roots, err := readCerts(cfg.DataPath(ea.Root))
 		if err != nil || len(roots) != 1 {
 			return fmt.Errorf("idp.external_anchors %s: root: want one certificate: %v", ea.Name, err)
 		}
 		var inter []*x509.Certificate
 		for _, f := range ea.Intermediates {
-			cs, err := readCerts(cfg.dataPath(f))
+			cs, err := readCerts(cfg.DataPath(f))
 			if err != nil {
 				return fmt.Errorf("idp.external_anchors %s: %w", ea.Name, err)
 			}
@@ -88,8 +88,8 @@ func (a *app) newIDP(ctx context.Context) error {
 		proxies = append(proxies, pr)
 	}
 	a.idp, err = idp.New(ctx, idp.Config{
-		Issuer: strings.TrimSuffix(cfg.PublicURL.HTTPS, "/"), Store: a.store, Cache: a.cache, Keys: oidcKeys{a.ks}, KeyURI: cfg.tokenKeyURI(),
-		KeyWrapper: passphraseWrapper{a.ks.opts.Passphrase},
+		Issuer: strings.TrimSuffix(cfg.PublicURL.HTTPS, "/"), Store: a.store, Cache: a.cache, Keys: oidcKeys{a.ks}, KeyURI: cfg.TokenKeyURI(),
+		KeyWrapper: passphraseWrapper{a.ks.Options.Passphrase},
 		Certs:      &idp.CertChecker{Anchors: anchors, Policies: pols, MethodCap: cfg.IDP.MethodCap},
 		People:     a.store, SubjectSecret: secret, Logger: a.log, Registerer: a.registry, Admin: a.adminAuth,
 		AgentURL: cfg.IDP.AgentURL, TLSLogin: cfg.IDP.TLSLogin, ForwardedCertHeader: cfg.IDP.ForwardedCertHeader,
@@ -105,8 +105,8 @@ func (a *app) newIDP(ctx context.Context) error {
 
 // privileged reports whether a person may receive a privileged scope:
 // `yagona operator grant` recorded their role.
-func (a *app) privileged(ctx context.Context, pinfl, scope string) (bool, error) {
-	c, err := a.store.GetCredential(ctx, personCredential(pinfl))
+func (a *Server) privileged(ctx context.Context, pinfl, scope string) (bool, error) {
+	c, err := a.store.GetCredential(ctx, operator.PersonCredential(pinfl))
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
@@ -122,16 +122,13 @@ func (a *app) privileged(ctx context.Context, pinfl, scope string) (bool, error)
 	return false, nil
 }
 
-// cliClient is the public client `yagona login` uses (PKCE, no secret).
-const cliClient = "yagona-cli"
-
-func (a *app) ensureCLIClient(ctx context.Context) error {
-	if _, err := a.store.GetClient(ctx, cliClient); err == nil {
+func (a *Server) ensureCLIClient(ctx context.Context) error {
+	if _, err := a.store.GetClient(ctx, idp.CLIClientID); err == nil {
 		return nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	_, err := a.idp.RegisterClient(ctx, idp.ClientInput{ID: cliClient, Name: "Yagona CLI", RedirectURIs: []string{cliRedirect},
+	_, err := a.idp.RegisterClient(ctx, idp.ClientInput{ID: idp.CLIClientID, Name: "Yagona CLI", RedirectURIs: []string{idp.CLIRedirectURI},
 		GrantTypes: []string{idp.GrantCode}, AuthMethod: idp.AuthNone,
 		Scopes: []string{"openid", "pinfl", "ca:officer", "ca:admin", "clients:admin"}}, "system")
 	if errors.Is(err, idp.ErrClientExists) {
@@ -140,12 +137,8 @@ func (a *app) ensureCLIClient(ctx context.Context) error {
 	return err
 }
 
-// cliRedirect is never served: `yagona login` reads the code from the
-// redirect the provider answers with.
-const cliRedirect = "http://127.0.0.1/yagona-cli/callback"
-
 // ownStatus reads our CA's record of a certificate.
-func (a *app) ownStatus(ctx context.Context, serial *big.Int) (string, error) {
+func (a *Server) ownStatus(ctx context.Context, serial *big.Int) (string, error) {
 	c, err := a.store.GetCertificate(ctx, ca.SerialHex(serial))
 	if errors.Is(err, store.ErrNotFound) {
 		return idp.StatusUnknown, nil
@@ -169,7 +162,7 @@ func (a *app) ownStatus(ctx context.Context, serial *big.Int) (string, error) {
 // adminAuth authorizes the provider's admin API: an operator token (the
 // bootstrap credential and those `operator add` makes) or an access token
 // with the scope.
-func (a *app) adminAuth(r *http.Request, scope string) (string, error) {
+func (a *Server) adminAuth(r *http.Request, scope string) (string, error) {
 	tok := bearerToken(r)
 	if tok == "" {
 		return "", operator.ErrInvalid
@@ -200,7 +193,7 @@ func actorOf(at *idp.AccessToken) string {
 
 // officerTokens lets the CA's officer API accept access tokens with the
 // ca:officer (or ca:admin) scope.
-type officerTokens struct{ a *app }
+type officerTokens struct{ a *Server }
 
 func (o officerTokens) AuthenticateRequest(r *http.Request, tok string) (string, error) {
 	at, err := o.a.idp.VerifyAccessToken(r, tok)
