@@ -7,13 +7,9 @@ import (
 )
 
 // The administrator API for clients. Every call needs the clients:admin
-// scope (or the bootstrap credential); Config.Admin decides.
+// scope or an operator token (authorizeAdmin).
 func (p *Provider) admin(w http.ResponseWriter, r *http.Request) (string, bool) {
-	if p.cfg.Admin == nil {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found"})
-		return "", false
-	}
-	actor, err := p.cfg.Admin(r, "clients:admin")
+	actor, err := p.authorizeAdmin(r, "clients:admin")
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="yagona", scope="clients:admin"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized", "error_description": "an administrator token with scope clients:admin is required"})

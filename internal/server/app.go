@@ -236,8 +236,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, 
 	if a.valid, err = a.newValidator(); err != nil {
 		return nil, err
 	}
-	a.decide = decision.New(decision.Config{Store: a.store, Validator: a.valid, Auth: a.decisionAuth,
-		PublicURL: strings.TrimSuffix(cfg.PublicURL.HTTPS, "/"), Logger: log})
 	created, err := operator.Bootstrap(ctx, a.store, cfg.DataPath("secrets/admin-token"), time.Now())
 	if err != nil {
 		return nil, err
@@ -248,7 +246,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, 
 	if err := a.newIDP(ctx); err != nil {
 		return nil, err
 	}
-	a.api = api.New(api.Config{Authority: a.auth, Operators: operator.NewAuthenticator(a.store), Tokens: officerTokens{a}, Limiter: a.cache,
+	a.decide = decision.New(decision.Config{Store: a.store, Validator: a.valid, Tokens: a.idp,
+		PublicURL: strings.TrimSuffix(cfg.PublicURL.HTTPS, "/"), Logger: log})
+	a.api = api.New(api.Config{Authority: a.auth, Operators: operator.NewAuthenticator(a.store), Tokens: caTokens{a.idp}, Limiter: a.cache,
 		Roots: []*x509.Certificate{a.hier.Root}, OCSP: a.ocsp, FailuresPerMinute: cfg.CA.FailuresPerMinute,
 		Logger: log, Registerer: a.registry})
 	return a, nil
@@ -337,7 +337,7 @@ func (a *Server) Handlers() (https, plain http.Handler) {
 	secure := http.NewServeMux()
 	secure.Handle("/pki/tsa", a.tsa)
 	secure.Handle("/log/", a.tlog.Handler())
-	secure.HandleFunc("GET /api/v1/log/mine", a.myLogEntries)
+	secure.Handle("GET /api/v1/log/mine", personLog{tokens: a.idp, entries: a.store})
 	secure.Handle("POST /api/v1/signatures/verify", validation.Handler(a.valid))
 	a.decide.Register(secure)
 	secure.Handle("/verify", a.idp.VerifyPage(a.valid))

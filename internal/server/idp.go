@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"net/http"
 	"net/netip"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/yagona/yagona/ca"
@@ -91,50 +89,16 @@ func (a *Server) newIDP(ctx context.Context) error {
 		Issuer: strings.TrimSuffix(cfg.PublicURL.HTTPS, "/"), Store: a.store, Cache: a.cache, Keys: oidcKeys{a.ks}, KeyURI: cfg.TokenKeyURI(),
 		KeyWrapper: passphraseWrapper{a.ks.Options.Passphrase},
 		Certs:      &idp.CertChecker{Anchors: anchors, Policies: pols, MethodCap: cfg.IDP.MethodCap},
-		People:     a.store, SubjectSecret: secret, Logger: a.log, Registerer: a.registry, Admin: a.adminAuth,
+		People:     a.store, SubjectSecret: secret, Logger: a.log, Registerer: a.registry, Operators: operator.NewAuthenticator(a.store),
 		AgentURL: cfg.IDP.AgentURL, TLSLogin: cfg.IDP.TLSLogin, ForwardedCertHeader: cfg.IDP.ForwardedCertHeader,
 		TrustedProxies: proxies, AccessTokenTTL: cfg.IDP.AccessTokenTTL, IDTokenTTL: cfg.IDP.IDTokenTTL,
 		RefreshTTL: cfg.IDP.RefreshTTL, SessionTTL: cfg.IDP.SessionTTL, KeyRotation: cfg.IDP.KeyRotation,
-		FailuresPerMinute: cfg.IDP.FailuresPerMinute, Privileged: a.privileged,
+		FailuresPerMinute: cfg.IDP.FailuresPerMinute, Roles: operator.NewAuthenticator(a.store),
 	})
 	if err != nil {
 		return err
 	}
-	return a.ensureCLIClient(ctx)
-}
-
-// privileged reports whether a person may receive a privileged scope:
-// `yagona operator grant` recorded their role.
-func (a *Server) privileged(ctx context.Context, pinfl, scope string) (bool, error) {
-	c, err := a.store.GetCredential(ctx, operator.PersonCredential(pinfl))
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	switch c.Role {
-	case "admin":
-		return true, nil
-	case "officer":
-		return scope == "ca:officer", nil
-	}
-	return false, nil
-}
-
-func (a *Server) ensureCLIClient(ctx context.Context) error {
-	if _, err := a.store.GetClient(ctx, idp.CLIClientID); err == nil {
-		return nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	_, err := a.idp.RegisterClient(ctx, idp.ClientInput{ID: idp.CLIClientID, Name: "Yagona CLI", RedirectURIs: []string{idp.CLIRedirectURI},
-		GrantTypes: []string{idp.GrantCode}, AuthMethod: idp.AuthNone,
-		Scopes: []string{"openid", "pinfl", "ca:officer", "ca:admin", "clients:admin"}}, "system")
-	if errors.Is(err, idp.ErrClientExists) {
-		return nil // another replica registered it first
-	}
-	return err
+	return a.idp.EnsureCLIClient(ctx)
 }
 
 // ownStatus reads our CA's record of a certificate.
@@ -157,61 +121,6 @@ func (a *Server) ownStatus(ctx context.Context, serial *big.Int) (string, error)
 	default:
 		return idp.StatusRevoked, nil
 	}
-}
-
-// adminAuth authorizes the provider's admin API: an operator token (the
-// bootstrap credential and those `operator add` makes) or an access token
-// with the scope.
-func (a *Server) adminAuth(r *http.Request, scope string) (string, error) {
-	tok := bearerToken(r)
-	if tok == "" {
-		return "", operator.ErrInvalid
-	}
-	if operator.IsToken(tok) {
-		id, err := operator.NewAuthenticator(a.store).Authenticate(r.Context(), tok)
-		if err != nil {
-			return "", err
-		}
-		return "admin:" + id, nil
-	}
-	at, err := a.idp.VerifyAccessToken(r, tok)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", operator.ErrInvalid, err)
-	}
-	if !slices.Contains(at.Scopes, scope) {
-		return "", fmt.Errorf("%w: scope %s missing", operator.ErrInvalid, scope)
-	}
-	return actorOf(at), nil
-}
-
-func actorOf(at *idp.AccessToken) string {
-	if at.PINFL != "" {
-		return "officer:" + at.PINFL
-	}
-	return "client:" + at.ClientID
-}
-
-// officerTokens lets the CA's officer API accept access tokens with the
-// ca:officer (or ca:admin) scope.
-type officerTokens struct{ a *Server }
-
-func (o officerTokens) AuthenticateRequest(r *http.Request, tok string) (string, error) {
-	at, err := o.a.idp.VerifyAccessToken(r, tok)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", operator.ErrInvalid, err)
-	}
-	if !slices.Contains(at.Scopes, "ca:officer") && !slices.Contains(at.Scopes, "ca:admin") {
-		return "", fmt.Errorf("%w: the token lacks the ca:officer scope", operator.ErrInvalid)
-	}
-	return actorOf(at), nil
-}
-
-func bearerToken(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
-	}
-	return ""
 }
 
 func readCerts(path string) ([]*x509.Certificate, error) {

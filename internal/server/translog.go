@@ -1,13 +1,16 @@
 package server
 
 import (
+	"context"
 	"crypto/x509"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"time"
 
+	"github.com/yagona/yagona/idp"
 	"github.com/yagona/yagona/internal/config"
+	"github.com/yagona/yagona/pkg/httpjson"
+	"github.com/yagona/yagona/pkg/store"
 )
 
 // logOrigin names the log: the public HTTPS host and /log.
@@ -19,19 +22,28 @@ func logOrigin(cfg *config.Config) string {
 	return u.Host + "/log"
 }
 
-// myLogEntries lists the log entries of the person an access token (scope
-// pinfl) names: every certificate ever issued under their PINFL.
-func (a *Server) myLogEntries(w http.ResponseWriter, r *http.Request) {
-	tok := bearerToken(r)
-	at, err := a.idp.VerifyAccessToken(r, tok)
-	if tok == "" || err != nil || at.PINFL == "" {
+// personLog answers GET /api/v1/log/mine: the transparency-log entries of
+// the person an access token (scope pinfl) names, every certificate ever
+// issued under their PINFL.
+type personLog struct {
+	tokens interface {
+		VerifyAccessToken(r *http.Request, token string) (*idp.AccessToken, error)
+	}
+	entries interface {
+		LogEntriesOf(ctx context.Context, pinfl string) ([]store.LogEntry, error)
+	}
+}
+
+func (h personLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	pinfl, ok := h.person(r)
+	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="yagona", scope="openid pinfl"`)
-		writeJSONError(w, http.StatusUnauthorized, "unauthorized", "an access token with scope pinfl is required")
+		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusUnauthorized, "unauthorized", "an access token with scope pinfl is required"))
 		return
 	}
-	es, err := a.store.LogEntriesOf(r.Context(), at.PINFL)
+	es, err := h.entries.LogEntriesOf(r.Context(), pinfl)
 	if err != nil {
-		writeJSONError(w, http.StatusServiceUnavailable, "unavailable", "try again")
+		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusServiceUnavailable, "unavailable", "try again"))
 		return
 	}
 	out := make([]map[string]any, 0, len(es))
@@ -44,13 +56,18 @@ func (a *Server) myLogEntries(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, item)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(map[string]any{"pinfl": at.PINFL, "entries": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"pinfl": pinfl, "entries": out})
 }
 
-func writeJSONError(w http.ResponseWriter, status int, code, desc string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+// person is the PINFL of the request's access token, if it names one.
+func (h personLog) person(r *http.Request) (string, bool) {
+	tok, ok := httpjson.Bearer(r)
+	if !ok {
+		return "", false
+	}
+	at, err := h.tokens.VerifyAccessToken(r, tok)
+	if err != nil || at.PINFL == "" {
+		return "", false
+	}
+	return at.PINFL, true
 }

@@ -5,11 +5,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/configs"
-	"github.com/yagona/yagona/idp/decision"
 	"github.com/yagona/yagona/pkg/revocation"
 	"github.com/yagona/yagona/pkg/store"
 	"github.com/yagona/yagona/pkg/validation"
@@ -76,18 +74,4 @@ func (s ocspRecords) Status(ctx context.Context, c, issuer *x509.Certificate) (v
 		return validation.Status{}, err
 	}
 	return validation.Status{State: r.Status, RevokedAt: r.RevokedAt, Source: "ocsp"}, nil
-}
-
-// decisionAuth reads the caller of the decision API from an access token:
-// a service (client credentials) or a person (PINFL).
-func (a *Server) decisionAuth(r *http.Request) (*decision.Principal, error) {
-	tok := bearerToken(r)
-	if tok == "" {
-		return nil, errors.New("no token")
-	}
-	at, err := a.idp.VerifyAccessToken(r, tok)
-	if err != nil {
-		return nil, err
-	}
-	return &decision.Principal{ClientID: at.ClientID, PINFL: at.PINFL, Scopes: at.Scopes}, nil
 }
