@@ -3,16 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/asn1"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -20,11 +15,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/digitorus/timestamp"
 	"github.com/spf13/cobra"
-	"golang.org/x/crypto/ocsp"
 
 	"github.com/yagona/yagona/configs"
+	"github.com/yagona/yagona/pkg/cades"
 	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/validation"
 )
@@ -67,17 +61,13 @@ func newSignCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if level == "B-T" || level == "B-LT" {
-				if sig, err = g.stamp(tsaURL, sig, detachedDoc(doc, attached)); err != nil {
+				if sig, err = g.stamp(cmd.Context(), tsaURL, sig, detachedDoc(doc, attached)); err != nil {
 					return err
 				}
 			}
 			if level == "B-LT" {
-				resp, err := g.ownOCSP(&f, chain)
-				if err != nil {
+				if sig, err = g.addOCSP(cmd.Context(), &f, sig, chain); err != nil {
 					return fmt.Errorf("B-LT: %w", err)
-				}
-				if sig, err = cms.AddOCSPResponses(sig, resp); err != nil {
-					return err
 				}
 			}
 			if out == "" {
@@ -102,73 +92,6 @@ func newSignCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&f.caFile, "ca-file", "", "trust anchor PEM to validate your chain before fetching its OCSP (default: DATA/certs/root.pem)")
 	cmd.Flags().StringVar(&out, "out", "", "output file (default FILE.p7s)")
 	return cmd
-}
-
-// stamp adds a signature time-stamp from the TSA (tsaURL, or the
-// configuration's public_url.http/pki/tsa) to the one signer of sig.
-func (g *globals) stamp(tsaURL string, sig, detached []byte) ([]byte, error) {
-	if tsaURL == "" {
-		cfg, err := g.config()
-		if err != nil {
-			return nil, err
-		}
-		tsaURL = strings.TrimSuffix(cfg.PublicURL.HTTP, "/") + "/pki/tsa"
-	}
-	parsed, err := cms.Parse(sig, detached)
-	if err != nil {
-		return nil, err
-	}
-	tok, err := fetchTimestamp(tsaURL, parsed.Signers[0].Signature)
-	if err != nil {
-		return nil, fmt.Errorf("time-stamp: %w", err)
-	}
-	return cms.AddTimestamp(sig, 0, tok)
-}
-
-func detachedDoc(doc []byte, attached bool) []byte {
-	if attached {
-		return nil
-	}
-	return doc
-}
-
-// fetchTimestamp asks an RFC 3161 TSA for a token over data's SHA-256 and
-// checks the answer is for it, with our nonce.
-func fetchTimestamp(url string, data []byte) ([]byte, error) {
-	sum := sha256.Sum256(data)
-	nonce, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	req, err := (&timestamp.Request{HashAlgorithm: crypto.SHA256, HashedMessage: sum[:], Nonce: nonce, Certificates: true}).Marshal()
-	if err != nil {
-		return nil, err
-	}
-	client := &http.Client{Timeout: 15 * time.Second}
-	resp, err := client.Post(url, "application/timestamp-query", bytes.NewReader(req))
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("TSA answered %d", resp.StatusCode)
-	}
-	ts, err := timestamp.ParseResponse(body)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.Equal(ts.HashedMessage, sum[:]) || ts.Nonce == nil || ts.Nonce.Cmp(nonce) != 0 {
-		return nil, errors.New("the TSA answered for another request")
-	}
-	var r struct {
-		Status asn1.RawValue
-		Token  asn1.RawValue
-	}
-	if _, err := asn1.Unmarshal(body, &r); err != nil {
-		return nil, err
-	}
-	return r.Token.FullBytes, nil
 }
 
 // newVerifyCmd is `yagona verify FILE [SIG]`: the server validates and
@@ -359,7 +282,7 @@ func newCosignCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if level == "B-T" {
-				if mine, err = g.stamp(tsaURL, mine, detachedDoc(doc, attached)); err != nil {
+				if mine, err = g.stamp(cmd.Context(), tsaURL, mine, detachedDoc(doc, attached)); err != nil {
 					return err
 				}
 			}
@@ -388,13 +311,23 @@ func newCosignCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// ownOCSP validates the signer's chain against the trust anchor, then asks
-// the OCSP responder the certificate names (only after that validation)
-// and checks the answer before it goes into a B-LT signature.
-func (g *globals) ownOCSP(f *clientFlags, chain []*x509.Certificate) ([]byte, error) {
-	if len(chain) < 2 {
-		return nil, errors.New("--cert must hold the issuing CA after the certificate")
+// stamp adds a signature time-stamp from the TSA (tsaURL, or the
+// configuration's public_url.http/pki/tsa) to the one signer of sig.
+func (g *globals) stamp(ctx context.Context, tsaURL string, sig, detached []byte) ([]byte, error) {
+	if tsaURL == "" {
+		cfg, err := g.config()
+		if err != nil {
+			return nil, err
+		}
+		tsaURL = strings.TrimSuffix(cfg.PublicURL.HTTP, "/") + "/pki/tsa"
 	}
+	return cades.Client{}.AddTimestamp(ctx, tsaURL, sig, detached)
+}
+
+// addOCSP adds the OCSP response for the signer's certificate (B-LT),
+// asked only after the chain validates against the trust anchor
+// (--ca-file, or the data directory's root).
+func (g *globals) addOCSP(ctx context.Context, f *clientFlags, sig []byte, chain []*x509.Certificate) ([]byte, error) {
 	caFile := f.caFile
 	if caFile == "" {
 		cfg, err := g.config()
@@ -407,39 +340,12 @@ func (g *globals) ownOCSP(f *clientFlags, chain []*x509.Certificate) ([]byte, er
 	if err != nil {
 		return nil, fmt.Errorf("trust anchor: %w (pass --ca-file)", err)
 	}
-	rp, ip := x509.NewCertPool(), x509.NewCertPool()
-	for _, r := range roots {
-		rp.AddCert(r)
+	return cades.Client{}.AddOCSP(ctx, sig, chain, roots)
+}
+
+func detachedDoc(doc []byte, attached bool) []byte {
+	if attached {
+		return nil
 	}
-	for _, c := range chain[1:] {
-		ip.AddCert(c)
-	}
-	if _, err := chain[0].Verify(x509.VerifyOptions{Roots: rp, Intermediates: ip, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		return nil, fmt.Errorf("your certificate does not chain to the trust anchor: %w", err)
-	}
-	if len(chain[0].OCSPServer) == 0 {
-		return nil, errors.New("the certificate names no OCSP responder")
-	}
-	req, err := ocsp.CreateRequest(chain[0], chain[1], nil)
-	if err != nil {
-		return nil, err
-	}
-	client := &http.Client{Timeout: 15 * time.Second}
-	resp, err := client.Post(chain[0].OCSPServer[0], "application/ocsp-request", bytes.NewReader(req))
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return nil, err
-	}
-	r, err := ocsp.ParseResponseForCert(body, chain[0], chain[1])
-	if err != nil {
-		return nil, fmt.Errorf("OCSP answer: %w", err)
-	}
-	if r.Status != ocsp.Good {
-		return nil, errors.New("OCSP says the certificate is not good")
-	}
-	return body, nil
+	return doc
 }
