@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"github.com/yagona/yagona/internal/config"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/pkg/store"
 )
 

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"github.com/yagona/yagona/internal/config"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/internal/load"
 	"github.com/yagona/yagona/pkg/store/storetest"
 )

@@ -6,7 +6,6 @@ import (
 	"encoding/pem"
 	"flag"
 	"fmt"
-	"github.com/yagona/yagona/internal/config"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/yagona/yagona/internal/agent"
+	"github.com/yagona/yagona/internal/config"
 )
 
 var updateScreenshot = flag.Bool("update-screenshot", false, "write docs/login-page.png from the browser test")

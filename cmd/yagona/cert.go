@@ -57,7 +57,7 @@ func newCertShowCmd(g *globals) *cobra.Command {
 				return err
 			}
 			var rec certRecord
-			if err := c.do("GET", "/api/v1/certificates/"+url.PathEscape(serial), nil, &rec); err != nil {
+			if err := c.Do(cmd.Context(), "GET", "/api/v1/certificates/"+url.PathEscape(serial), nil, &rec); err != nil {
 				return err
 			}
 			return g.print(rec, rec.text)
@@ -81,7 +81,7 @@ func newCertListCmd(g *globals) *cobra.Command {
 			var out struct {
 				Certificates []certRecord `json:"certificates"`
 			}
-			if err := c.do("GET", "/api/v1/certificates?pinfl="+url.QueryEscape(pinfl), nil, &out); err != nil {
+			if err := c.Do(cmd.Context(), "GET", "/api/v1/certificates?pinfl="+url.QueryEscape(pinfl), nil, &out); err != nil {
 				return err
 			}
 			return g.print(out, func(w io.Writer) {
@@ -111,7 +111,7 @@ func newCertStatusCmd(g *globals, action, short string) *cobra.Command {
 				body = map[string]string{"reason": reason}
 			}
 			var rec certRecord
-			if err := c.do("POST", "/api/v1/certificates/"+url.PathEscape(serial)+"/"+action, body, &rec); err != nil {
+			if err := c.Do(cmd.Context(), "POST", "/api/v1/certificates/"+url.PathEscape(serial)+"/"+action, body, &rec); err != nil {
 				return err
 			}
 			return g.print(rec, rec.text)
@@ -172,7 +172,7 @@ func newCertEnrollCmd(g *globals) *cobra.Command {
 				return err
 			}
 			var res issued
-			if err := c.do("POST", "/api/v1/certificates", map[string]string{"csr": csr, "enrollment_code": code}, &res); err != nil {
+			if err := c.Do(cmd.Context(), "POST", "/api/v1/certificates", map[string]string{"csr": csr, "enrollment_code": code}, &res); err != nil {
 				return err
 			}
 			return g.saveIssued(out, chainOut, res)
@@ -206,7 +206,7 @@ func newCertRenewCmd(g *globals) *cobra.Command {
 				return err
 			}
 			var res issued
-			if err := c.do("POST", "/api/v1/certificates/renew", map[string]string{"csr": csr}, &res); err != nil {
+			if err := c.Do(cmd.Context(), "POST", "/api/v1/certificates/renew", map[string]string{"csr": csr}, &res); err != nil {
 				return err
 			}
 			return g.saveIssued(out, chainOut, res)

@@ -5,18 +5,14 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/yagona/yagona/internal/config"
-	"io"
-	"net/http"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/yagona/yagona/internal/apiclient"
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/internal/operator"
 )
 
@@ -55,21 +51,17 @@ func (f *clientFlags) registerPass(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.passFile, "passphrase-file", "", "file holding the key passphrase (instead of the environment)")
 }
 
-// client is an HTTPS client of the Yagona API.
-type client struct {
-	base  string
-	http  *http.Client
-	token string
-}
-
-func (g *globals) newClient(f *clientFlags, operatorAuth bool) (*client, error) {
+// newClient is a client of the server the flags (or the configuration)
+// name, trusting the configured root, as the certificate holder with
+// --cert, else with an operator token when operatorAuth.
+func (g *globals) newClient(f *clientFlags, operatorAuth bool) (*apiclient.Client, error) {
 	cfg, err := g.config()
 	if err != nil {
 		return nil, err
 	}
-	base := f.server
-	if base == "" {
-		base = cfg.PublicURL.HTTPS
+	o := apiclient.Options{Base: f.server}
+	if o.Base == "" {
+		o.Base = cfg.PublicURL.HTTPS
 	}
 	caFile := f.caFile
 	if caFile == "" {
@@ -79,25 +71,22 @@ func (g *globals) newClient(f *clientFlags, operatorAuth bool) (*client, error) 
 	if err != nil {
 		return nil, fmt.Errorf("trust anchor: %w (pass --ca-file)", err)
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemBytes) {
+	o.Roots = x509.NewCertPool()
+	if !o.Roots.AppendCertsFromPEM(pemBytes) {
 		return nil, fmt.Errorf("trust anchor: no certificate in %s", caFile)
 	}
-	tlsCfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	c := &client{base: strings.TrimSuffix(base, "/")}
 	if f.certFile != "" {
 		cert, err := f.holderCert()
 		if err != nil {
 			return nil, err
 		}
-		tlsCfg.Certificates = []tls.Certificate{cert}
+		o.Certificate = &cert
 	} else if operatorAuth {
-		if c.token, err = operatorToken(cfg, f); err != nil {
+		if o.Token, err = operatorToken(cfg, f); err != nil {
 			return nil, err
 		}
 	}
-	c.http = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}
-	return c, nil
+	return apiclient.New(o), nil
 }
 
 func operatorToken(cfg *config.Config, f *clientFlags) (string, error) {
@@ -158,62 +147,4 @@ func (f *clientFlags) loadKey(path string) (crypto.Signer, error) {
 		return nil, err
 	}
 	return decryptKey(b, pass)
-}
-
-// apiError is an error answer of the API.
-type apiError struct {
-	Status  int
-	Code    string `json:"error"`
-	Message string `json:"message"`
-	Desc    string `json:"error_description"` // OAuth-style errors of the provider's API
-}
-
-func (e *apiError) Error() string {
-	msg := e.Message
-	if msg == "" {
-		msg = e.Desc
-	}
-	return fmt.Sprintf("server: %s (%d): %s", e.Code, e.Status, msg)
-}
-
-// do sends a JSON request and decodes a JSON answer into out.
-func (c *client) do(method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, body)
-	if err != nil {
-		return err
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 10<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 {
-		e := &apiError{Status: resp.StatusCode}
-		if json.Unmarshal(data, e) != nil || e.Code == "" {
-			e.Code, e.Message = "http_error", strings.TrimSpace(string(data))
-		}
-		return e
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(data, out)
 }

@@ -67,7 +67,7 @@ func newClientAddCmd(g *globals) *cobra.Command {
 				return err
 			}
 			var out map[string]any
-			if err := c.do("POST", "/api/v1/clients", in, &out); err != nil {
+			if err := c.Do(cmd.Context(), "POST", "/api/v1/clients", in, &out); err != nil {
 				return err
 			}
 			return g.print(out, func(w io.Writer) {
@@ -112,7 +112,7 @@ func newClientListCmd(g *globals) *cobra.Command {
 			var out struct {
 				Clients []map[string]any `json:"clients"`
 			}
-			if err := c.do("GET", "/api/v1/clients", nil, &out); err != nil {
+			if err := c.Do(cmd.Context(), "GET", "/api/v1/clients", nil, &out); err != nil {
 				return err
 			}
 			return g.print(out, func(w io.Writer) {
@@ -138,7 +138,7 @@ func newClientDisableCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.do("DELETE", "/api/v1/clients/"+id, nil, nil); err != nil {
+			if err := c.Do(cmd.Context(), "DELETE", "/api/v1/clients/"+id, nil, nil); err != nil {
 				return err
 			}
 			return g.print(map[string]any{"client_id": id, "disabled": true}, func(w io.Writer) { fprintf(w, "disabled client %s\n", id) })

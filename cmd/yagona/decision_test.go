@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/yagona/yagona/internal/config"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/yagona/yagona/internal/agent"
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/pkg/kms"
 )
 

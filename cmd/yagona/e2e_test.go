@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"github.com/yagona/yagona/internal/config"
 	"io"
 	"math/big"
 	"net"
@@ -27,6 +26,7 @@ import (
 	"github.com/zmap/zlint/v3/lint"
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/pkg/store/storetest"
 )
 

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/yagona/yagona/internal/config"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -24,6 +23,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/yagona/yagona/configs"
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/internal/server"
 	"github.com/yagona/yagona/pkg/kms"
 	"github.com/yagona/yagona/pkg/kms/softhsmtest"
@@ -258,4 +258,9 @@ func TestCeremony(t *testing.T) {
 	if _, err := h.IssuingKey.Sign(rand.Reader, d[:], crypto.SHA256); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// colonHex writes b as OpenSSL prints fingerprints: AB:CD:...
+func colonHex(b []byte) string {
+	return strings.ReplaceAll(fmt.Sprintf("% X", b), " ", ":")
 }

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"github.com/yagona/yagona/internal/config"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/internal/load"
 	"github.com/yagona/yagona/pkg/store/storetest"
 )

@@ -6,13 +6,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/yagona/yagona/internal/config"
 	"io"
 	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/internal/reqid"
 )
 

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"github.com/yagona/yagona/internal/config"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/internal/load"
 	"github.com/yagona/yagona/internal/reqid"
 )

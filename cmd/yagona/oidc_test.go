@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/yagona/yagona/internal/config"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -26,6 +25,7 @@ import (
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/validation"
 )

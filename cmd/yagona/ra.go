@@ -36,7 +36,7 @@ func newPersonAddCmd(g *globals) *cobra.Command {
 				return err
 			}
 			var out map[string]any
-			if err := c.do("POST", "/api/v1/persons", in, &out); err != nil {
+			if err := c.Do(cmd.Context(), "POST", "/api/v1/persons", in, &out); err != nil {
 				return err
 			}
 			return g.print(out, func(w io.Writer) { fprintf(w, "recorded person %s\n", in.PINFL) })
@@ -67,7 +67,7 @@ func newOrgAddCmd(g *globals) *cobra.Command {
 				return err
 			}
 			var out map[string]any
-			if err := c.do("POST", "/api/v1/organizations", in, &out); err != nil {
+			if err := c.Do(cmd.Context(), "POST", "/api/v1/organizations", in, &out); err != nil {
 				return err
 			}
 			return g.print(out, func(w io.Writer) { fprintf(w, "recorded organization %s\n", in.TIN) })
@@ -106,7 +106,7 @@ func newEnrollCmd(g *globals) *cobra.Command {
 				Profile   string    `json:"profile"`
 				ExpiresAt time.Time `json:"expires_at"`
 			}
-			if err := c.do("POST", "/api/v1/enrollments", in, &out); err != nil {
+			if err := c.Do(cmd.Context(), "POST", "/api/v1/enrollments", in, &out); err != nil {
 				return err
 			}
 			return g.print(out, func(w io.Writer) {

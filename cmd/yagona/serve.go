@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/yagona/yagona/internal/config"
-	"github.com/yagona/yagona/internal/server"
 	"io"
 	"net"
 	"os/signal"
@@ -12,6 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/yagona/yagona/internal/ceremony"
+	"github.com/yagona/yagona/internal/config"
+	"github.com/yagona/yagona/internal/server"
 	"github.com/yagona/yagona/pkg/store"
 )
 
@@ -109,4 +110,37 @@ func newMigrateCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
+}
+
+// newCeremonyCmd is the key ceremony: the root and issuing CA keys are
+// made on the PKCS#11 token, in front of witnesses, and certified through
+// the same code `serve` uses on a first start (ca.LoadHierarchy).
+func newCeremonyCmd(g *globals) *cobra.Command {
+	var operatorName string
+	cmd := &cobra.Command{
+		Use:   "ceremony",
+		Short: "Create the root and issuing CA keys on the PKCS#11 token, certify them and print a transcript for witnesses",
+		Long: `ceremony creates the root CA key (ECDSA P-384) and the issuing CA key
+(ECDSA P-256) on the PKCS#11 token(s) that keys.root and keys.issuing name,
+self-signs the root, certifies the issuing CA, and writes certs/root.pem and
+certs/issuing.pem in the data directory, where "yagona serve" reads them.
+It refuses to run when either key or certificate exists. The transcript goes
+to standard output and to ceremony/ in the data directory. See docs/hsm.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.config()
+			if err != nil {
+				return err
+			}
+			c := ceremony.Ceremony{Config: cfg, Operator: operatorName, ConfigPath: g.configPath}
+			path, err := c.Run(g.out)
+			if path != "" {
+				fprintf(g.errw, "transcript written to %s\n", path)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&operatorName, "operator", "", "full name of the operator running the ceremony (required)")
+	_ = cmd.MarkFlagRequired("operator")
+	return cmd
 }

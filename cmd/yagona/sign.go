@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
-	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -111,47 +107,15 @@ func newVerifyCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var body bytes.Buffer
-			mw := multipart.NewWriter(&body)
-			add := func(field, path string) error {
-				b, err := os.ReadFile(path)
-				if err != nil {
-					return err
-				}
-				w, err := mw.CreateFormFile(field, filepath.Base(path))
-				if err != nil {
-					return err
-				}
-				_, err = w.Write(b)
-				return err
-			}
+			doc, sig := "", args[0]
 			if len(args) == 2 {
-				if err := errors.Join(add("document", args[0]), add("signature", args[1])); err != nil {
-					return err
-				}
-			} else if err := add("signature", args[0]); err != nil {
-				return err
+				doc, sig = args[0], args[1]
 			}
-			if err := mw.Close(); err != nil {
-				return err
-			}
-			resp, err := c.http.Post(c.base+"/api/v1/signatures/verify", mw.FormDataContentType(), &body)
+			rep, err := c.Verify(cmd.Context(), doc, sig)
 			if err != nil {
 				return err
 			}
-			defer resp.Body.Close()
-			data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-			if err != nil {
-				return err
-			}
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("server: %d %s", resp.StatusCode, strings.TrimSpace(string(data)))
-			}
-			var rep validation.Report
-			if err := json.Unmarshal(data, &rep); err != nil {
-				return err
-			}
-			if err := g.print(rep, func(w io.Writer) { printReport(w, &rep) }); err != nil {
+			if err := g.print(rep, func(w io.Writer) { printReport(w, rep) }); err != nil {
 				return err
 			}
 			if rep.Indication != validation.TotalPassed {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -49,17 +48,9 @@ func newLogFetchCmd(g *globals) *cobra.Command {
 			default:
 				return errors.New("give --what key|checkpoint, --serial, or --from and --to")
 			}
-			resp, err := c.http.Get(c.base + path)
+			body, err := c.Get(cmd.Context(), path)
 			if err != nil {
 				return err
-			}
-			defer resp.Body.Close()
-			body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-			if err != nil {
-				return err
-			}
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("server: %d %s", resp.StatusCode, strings.TrimSpace(string(body)))
 			}
 			if out == "" {
 				_, err = cmd.OutOrStdout().Write(body)
