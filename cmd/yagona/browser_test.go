@@ -73,7 +73,7 @@ func TestBrowserLogin(t *testing.T) {
 	}
 	actx, stopAgent := context.WithCancel(context.Background())
 	defer stopAgent()
-	go func() { _ = serveAgent(actx, agentLn, ag) }()
+	go func() { _ = ag.Serve(actx, agentLn) }()
 
 	// The sample service: a go-oidc relying party.
 	rpLn, _ := net.Listen("tcp", "127.0.0.1:0")

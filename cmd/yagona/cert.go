@@ -244,23 +244,14 @@ func newKeyCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			key, err := kms.GenerateKey(kms.Algorithm(alg))
+			err = writeSecret(out, true, func() ([]byte, error) {
+				key, err := kms.GenerateKey(kms.Algorithm(alg))
+				if err != nil {
+					return nil, err
+				}
+				return kms.EncryptPEM(key, pass)
+			})
 			if err != nil {
-				return err
-			}
-			pemBytes, err := kms.EncryptPEM(key, pass)
-			if err != nil {
-				return err
-			}
-			fh, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-			if err != nil {
-				return err
-			}
-			if _, err := fh.Write(pemBytes); err != nil {
-				fh.Close()
-				return err
-			}
-			if err := fh.Close(); err != nil {
 				return err
 			}
 			return g.print(map[string]string{"key": out, "algorithm": alg}, func(w io.Writer) {

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 )
@@ -45,15 +44,7 @@ func newLoginCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fh, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-			if err != nil {
-				return err
-			}
-			if _, err := fh.WriteString(tok + "\n"); err != nil {
-				fh.Close()
-				return err
-			}
-			if err := fh.Close(); err != nil {
+			if err := writeSecret(out, false, func() ([]byte, error) { return []byte(tok + "\n"), nil }); err != nil {
 				return err
 			}
 			return g.print(map[string]any{"token_file": out, "scope": granted}, func(w io.Writer) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"os/signal"
@@ -13,7 +12,6 @@ import (
 	"github.com/yagona/yagona/internal/ceremony"
 	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/internal/server"
-	"github.com/yagona/yagona/pkg/store"
 )
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -97,13 +95,13 @@ func newMigrateCmd(g *globals) *cobra.Command {
 		Short: "Apply the embedded database migrations",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			url, err := g.storeURL()
+			cfg, err := g.config()
 			if err != nil {
 				return err
 			}
-			applied, err := store.Migrate(cmd.Context(), url)
+			applied, err := server.Migrate(cmd.Context(), cfg)
 			if err != nil {
-				return fmt.Errorf("migrate: %w", err)
+				return err
 			}
 			return g.print(map[string]any{"applied": applied}, func(w io.Writer) {
 				fprintf(w, "applied %d migrations\n", len(applied))

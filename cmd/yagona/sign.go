@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -13,9 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/yagona/yagona/configs"
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/pkg/cades"
-	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/validation"
 )
 
@@ -33,38 +30,22 @@ func newSignCmd(g *globals) *cobra.Command {
 			if err := f.needHolder(); err != nil {
 				return err
 			}
-			if level != "B-B" && level != "B-T" && level != "B-LT" {
+			lvl, err := cades.ParseLevel(level)
+			if err != nil {
 				return errors.New("--level must be B-B, B-T or B-LT")
 			}
 			doc, err := os.ReadFile(args[0])
 			if err != nil {
 				return err
 			}
-			chain, err := readCerts(f.certFile)
+			sg, err := g.signer(&f, tsaURL, lvl)
 			if err != nil {
 				return err
 			}
-			key, err := f.loadKey(f.keyFile)
+			sg.PSS = pss
+			sig, err := sg.Sign(cmd.Context(), doc, !attached, lvl)
 			if err != nil {
 				return err
-			}
-			signFn := cms.Sign
-			if pss {
-				signFn = cms.SignPSS
-			}
-			sig, err := signFn(doc, chain[0], chain[1:], key, !attached, time.Now())
-			if err != nil {
-				return err
-			}
-			if level == "B-T" || level == "B-LT" {
-				if sig, err = g.stamp(cmd.Context(), tsaURL, sig, detachedDoc(doc, attached)); err != nil {
-					return err
-				}
-			}
-			if level == "B-LT" {
-				if sig, err = g.addOCSP(cmd.Context(), &f, sig, chain); err != nil {
-					return fmt.Errorf("B-LT: %w", err)
-				}
 			}
 			if out == "" {
 				out = args[0] + ".p7s"
@@ -138,28 +119,16 @@ func (g *globals) verifyOffline(trust string, args []string) error {
 	if err != nil {
 		return err
 	}
-	var roots, inter []*x509.Certificate
-	for _, c := range certs {
-		if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
-			roots = append(roots, c)
-		} else {
-			inter = append(inter, c)
-		}
+	pol, err := config.ValidationPolicy()
+	if err != nil {
+		return err
 	}
-	if len(roots) == 0 {
+	v, err := validation.NewOffline(certs, pol)
+	if errors.Is(err, validation.ErrNoRoot) {
 		return errors.New("--trust holds no self-signed root")
 	}
-	b, err := configs.Files.ReadFile("validation-policy.yaml")
 	if err != nil {
 		return err
-	}
-	pol, err := validation.ParsePolicy(b)
-	if err != nil {
-		return err
-	}
-	v := &validation.Validator{Policy: pol}
-	for i, r := range roots {
-		v.Anchors = append(v.Anchors, validation.Anchor{Name: fmt.Sprintf("trust-%d: %s", i+1, r.Subject.CommonName), Root: r, Intermediates: inter})
 	}
 	var in validation.Input
 	if len(args) == 2 {
@@ -225,37 +194,20 @@ func newCosignCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			attached := false
-			if _, err := cms.Verify(prev, doc); err != nil {
-				s, err2 := cms.Verify(prev, nil)
-				if err2 != nil || !bytes.Equal(s.Content, doc) {
-					return fmt.Errorf("%s is not a valid signature of %s: %w", args[1], args[0], err)
-				}
-				attached = true
-			}
-			chain, err := readCerts(f.certFile)
-			if err != nil {
-				return err
-			}
-			key, err := f.loadKey(f.keyFile)
-			if err != nil {
-				return err
-			}
-			mine, err := cms.Sign(doc, chain[0], chain[1:], key, !attached, time.Now())
-			if err != nil {
-				return err
-			}
+			lvl := cades.LevelB
 			if level == "B-T" {
-				if mine, err = g.stamp(cmd.Context(), tsaURL, mine, detachedDoc(doc, attached)); err != nil {
-					return err
-				}
+				lvl = cades.LevelT
 			}
-			combined, err := cms.Combine(prev, mine)
+			sg, err := g.signer(&f, tsaURL, lvl)
 			if err != nil {
 				return err
 			}
-			if _, err := cms.Verify(combined, detachedDoc(doc, attached)); err != nil {
-				return fmt.Errorf("the combined signature does not verify: %w", err)
+			combined, err := sg.Cosign(cmd.Context(), doc, prev, lvl)
+			if errors.Is(err, cades.ErrNotSignatureOf) {
+				return fmt.Errorf("%s is not a valid signature of %s: %w", args[1], args[0], err)
+			}
+			if err != nil {
+				return err
 			}
 			if out == "" {
 				out = args[1]
@@ -275,41 +227,38 @@ func newCosignCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// stamp adds a signature time-stamp from the TSA (tsaURL, or the
-// configuration's public_url.http/pki/tsa) to the one signer of sig.
-func (g *globals) stamp(ctx context.Context, tsaURL string, sig, detached []byte) ([]byte, error) {
-	if tsaURL == "" {
-		cfg, err := g.config()
-		if err != nil {
-			return nil, err
-		}
-		tsaURL = strings.TrimSuffix(cfg.PublicURL.HTTP, "/") + "/pki/tsa"
-	}
-	return cades.Client{}.AddTimestamp(ctx, tsaURL, sig, detached)
-}
-
-// addOCSP adds the OCSP response for the signer's certificate (B-LT),
-// asked only after the chain validates against the trust anchor
-// (--ca-file, or the data directory's root).
-func (g *globals) addOCSP(ctx context.Context, f *clientFlags, sig []byte, chain []*x509.Certificate) ([]byte, error) {
-	caFile := f.caFile
-	if caFile == "" {
-		cfg, err := g.config()
-		if err != nil {
-			return nil, err
-		}
-		caFile = cfg.DataPath("certs/root.pem")
-	}
-	roots, err := readCerts(caFile)
+// signer is the holder's signer (--cert, --key) with what level needs:
+// the TSA (--tsa, else public_url.http/pki/tsa) from B-T on, the trust
+// anchor (--ca-file, else the data directory's root) for B-LT.
+func (g *globals) signer(f *clientFlags, tsaURL string, level cades.Level) (*cades.Signer, error) {
+	chain, err := readCerts(f.certFile)
 	if err != nil {
-		return nil, fmt.Errorf("trust anchor: %w (pass --ca-file)", err)
+		return nil, err
 	}
-	return cades.Client{}.AddOCSP(ctx, sig, chain, roots)
-}
-
-func detachedDoc(doc []byte, attached bool) []byte {
-	if attached {
-		return nil
+	key, err := f.loadKey(f.keyFile)
+	if err != nil {
+		return nil, err
 	}
-	return doc
+	s := &cades.Signer{Chain: chain, Key: key, TSA: tsaURL}
+	if level != cades.LevelB && s.TSA == "" {
+		cfg, err := g.config()
+		if err != nil {
+			return nil, err
+		}
+		s.TSA = strings.TrimSuffix(cfg.PublicURL.HTTP, "/") + "/pki/tsa"
+	}
+	if level == cades.LevelLT {
+		caFile := f.caFile
+		if caFile == "" {
+			cfg, err := g.config()
+			if err != nil {
+				return nil, err
+			}
+			caFile = cfg.DataPath("certs/root.pem")
+		}
+		if s.Roots, err = readCerts(caFile); err != nil {
+			return nil, fmt.Errorf("trust anchor: %w (pass --ca-file)", err)
+		}
+	}
+	return s, nil
 }

@@ -86,21 +86,17 @@ func newLogVerifyCmd(g *globals) *cobra.Command {
 				if err := readJSONFile(bundle, &b); err != nil {
 					return err
 				}
-				tree, err := translog.VerifyCheckpoint([]byte(b.Checkpoint), vkey)
-				if err != nil {
-					return err
-				}
+				var entry []byte
 				if certFile != "" {
 					certs, err := readCerts(certFile)
 					if err != nil {
 						return err
 					}
-					if string(b.Leaf) != string(translog.LeafData("certificate", certs[0].Raw)) {
-						return errors.New("the proof is for another entry than this certificate")
-					}
+					entry = translog.LeafData("certificate", certs[0].Raw)
 				}
-				if err := translog.VerifyInclusion(tree, b.Index, b.Leaf, b.Proof); err != nil {
-					return fmt.Errorf("inclusion proof: %w", err)
+				tree, err := b.Verify(vkey, entry)
+				if err != nil {
+					return err
 				}
 				return g.print(map[string]any{"verified": true, "kind": b.Kind, "ref": b.Ref, "index": b.Index, "tree_size": tree.Size, "origin": tree.Origin},
 					func(w io.Writer) {
@@ -109,26 +105,13 @@ func newLogVerifyCmd(g *globals) *cobra.Command {
 			case oldCP != "" && newCP != "" && consistency != "":
 				ob, err1 := os.ReadFile(oldCP)
 				nb, err2 := os.ReadFile(newCP)
-				if err := errors.Join(err1, err2); err != nil {
-					return err
-				}
-				older, err := translog.VerifyCheckpoint(ob, vkey)
-				if err != nil {
-					return fmt.Errorf("--old: %w", err)
-				}
-				newer, err := translog.VerifyCheckpoint(nb, vkey)
-				if err != nil {
-					return fmt.Errorf("--new: %w", err)
-				}
 				var cb translog.ConsistencyBundle
-				if err := readJSONFile(consistency, &cb); err != nil {
+				if err := errors.Join(err1, err2, readJSONFile(consistency, &cb)); err != nil {
 					return err
 				}
-				if cb.From != older.Size || cb.To != newer.Size {
-					return fmt.Errorf("the proof is from %d to %d, the checkpoints are %d and %d", cb.From, cb.To, older.Size, newer.Size)
-				}
-				if err := translog.VerifyConsistency(older, newer, cb.Proof); err != nil {
-					return fmt.Errorf("consistency proof: %w", err)
+				older, newer, err := cb.Verify(vkey, ob, nb)
+				if err != nil {
+					return err
 				}
 				return g.print(map[string]any{"verified": true, "from": older.Size, "to": newer.Size},
 					func(w io.Writer) {

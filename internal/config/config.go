@@ -25,6 +25,7 @@ import (
 	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/configs"
 	"github.com/yagona/yagona/pkg/kms"
+	"github.com/yagona/yagona/pkg/validation"
 )
 
 // Config is the schema of configs/*.yaml. Unknown keys are errors.
@@ -391,4 +392,14 @@ func (c *Config) StoreURL() string {
 		return "sqlite:" + c.DataPath(f)
 	}
 	return c.Store
+}
+
+// ValidationPolicy is the embedded signature validation policy
+// (configs/validation-policy.yaml).
+func ValidationPolicy() (*validation.Policy, error) {
+	b, err := configs.Files.ReadFile("validation-policy.yaml")
+	if err != nil {
+		return nil, err
+	}
+	return validation.ParsePolicy(b)
 }

@@ -7,7 +7,7 @@ import (
 	"fmt"
 
 	"github.com/yagona/yagona/ca"
-	"github.com/yagona/yagona/configs"
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/pkg/revocation"
 	"github.com/yagona/yagona/pkg/store"
 	"github.com/yagona/yagona/pkg/validation"
@@ -17,11 +17,7 @@ import (
 // records, with revocation times) and the configured external anchors
 // (OCSP), under the embedded default policy.
 func (a *Server) newValidator() (*validation.Validator, error) {
-	b, err := configs.Files.ReadFile("validation-policy.yaml")
-	if err != nil {
-		return nil, err
-	}
-	pol, err := validation.ParsePolicy(b)
+	pol, err := config.ValidationPolicy()
 	if err != nil {
 		return nil, err
 	}

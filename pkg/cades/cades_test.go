@@ -211,3 +211,75 @@ func TestAddOCSP(t *testing.T) {
 		})
 	}
 }
+
+// TestSignerLevels: each level carries what it promises and no more.
+func TestSignerLevels(t *testing.T) {
+	f := newFixture(t)
+	s := Signer{Chain: []*x509.Certificate{f.signer, f.issuing}, Key: f.signerKey, TSA: f.tsaURL, Roots: []*x509.Certificate{f.root}}
+	doc := []byte("qaror matni")
+	tests := []struct {
+		level      string
+		detached   bool
+		stamps, rs int
+	}{
+		{"B-B", true, 0, 0},
+		{"B-T", true, 1, 0},
+		{"B-LT", true, 1, 1},
+		{"B-T", false, 1, 0},
+	}
+	for _, tc := range tests {
+		level, err := ParseLevel(tc.level)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, err := s.Sign(context.Background(), doc, tc.detached, level)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.level, err)
+		}
+		detached := doc
+		if !tc.detached {
+			detached = nil
+		}
+		p, err := cms.Verify(sig, detached)
+		if err != nil || len(p.Signers[0].Timestamps) != tc.stamps || len(p.OCSPResponses) != tc.rs || p.Detached != tc.detached {
+			t.Errorf("%s detached=%v: %v, %d time-stamps, %d OCSP responses", tc.level, tc.detached, err, len(p.Signers[0].Timestamps), len(p.OCSPResponses))
+		}
+	}
+	if _, err := ParseLevel("B-LTA"); err == nil {
+		t.Error("B-LTA parsed")
+	}
+}
+
+// TestCosign: a co-signature joins a detached or an attached signature
+// and keeps the first; a signature of another document is refused.
+func TestCosign(t *testing.T) {
+	f := newFixture(t)
+	s := Signer{Chain: []*x509.Certificate{f.signer, f.issuing}, Key: f.signerKey, TSA: f.tsaURL}
+	ctx := context.Background()
+	doc := []byte("qaror matni")
+	for _, detached := range []bool{true, false} {
+		prev, err := s.Sign(ctx, doc, detached, LevelB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		both, err := s.Cosign(ctx, doc, prev, LevelT)
+		if err != nil {
+			t.Fatalf("detached=%v: %v", detached, err)
+		}
+		content := doc
+		if !detached {
+			content = nil
+		}
+		p, err := cms.Verify(both, content)
+		if err != nil || len(p.Signers) != 2 || len(p.Signers[1].Timestamps) != 1 {
+			t.Fatalf("detached=%v: %v, %d signers", detached, err, len(p.Signers))
+		}
+		if _, err := s.Cosign(ctx, []byte("boshqa matn"), prev, LevelB); !errors.Is(err, ErrNotSignatureOf) {
+			t.Errorf("detached=%v: another document: %v", detached, err)
+		}
+	}
+	prev, _ := s.Sign(ctx, doc, true, LevelB)
+	if _, err := s.Cosign(ctx, doc, prev, LevelLT); err == nil {
+		t.Error("a B-LT co-signature was made")
+	}
+}
