@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/yagona/yagona/internal/agent"
+	"github.com/yagona/yagona/pkg/certfile"
 )
 
 // newAgentCmd is `yagona agent`: the local signing agent the login page
@@ -40,7 +41,7 @@ origins, and only challenges whose origin line is the asking page's origin.`,
 				if err != nil {
 					return fmt.Errorf("%s: %w", keys[i], err)
 				}
-				chain, err := readCerts(certs[i])
+				chain, err := certfile.Read(certs[i])
 				if err != nil {
 					return err
 				}
@@ -50,7 +51,7 @@ origins, and only challenges whose origin line is the asking page's origin.`,
 			if err != nil {
 				return err
 			}
-			a, err := agent.New(agent.Config{Identities: ids, Origins: origins, Logger: g.logger(cfg)})
+			a, err := agent.New(agent.Config{Identities: ids, Origins: origins, Logger: cfg.Logger(g.errw)})
 			if err != nil {
 				return err
 			}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/yagona/yagona/internal/agent"
 	"github.com/yagona/yagona/internal/config"
+	"github.com/yagona/yagona/pkg/certfile"
 )
 
 var updateScreenshot = flag.Bool("update-screenshot", false, "write docs/login-page.png from the browser test")
@@ -56,11 +57,11 @@ func TestBrowserLogin(t *testing.T) {
 	s := startServer(t, func(c *config.Config) { c.IDP.AgentURL = agentURL })
 	dir := t.TempDir()
 	s.enrollWithOpenSSL(dir, "31204900012345", "citizen", nil)
-	leaf, err := readCerts(filepath.Join(dir, "leaf.pem"))
+	leaf, err := certfile.Read(filepath.Join(dir, "leaf.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuing, _ := readCerts(filepath.Join(dir, "issuing.pem"))
+	issuing, _ := certfile.Read(filepath.Join(dir, "issuing.pem"))
 	keyPEM, _ := os.ReadFile(filepath.Join(dir, "key.pem"))
 	blk, _ := pem.Decode(keyPEM)
 	key, err := x509.ParseECPrivateKey(blk.Bytes)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
@@ -14,6 +15,8 @@ import (
 	"github.com/yagona/yagona/internal/apiclient"
 	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/internal/operator"
+	"github.com/yagona/yagona/pkg/certfile"
+	"github.com/yagona/yagona/pkg/kms"
 )
 
 // clientFlags are the flags of commands that talk to a running server.
@@ -76,17 +79,25 @@ func (g *globals) newClient(f *clientFlags, operatorAuth bool) (*apiclient.Clien
 		return nil, fmt.Errorf("trust anchor: no certificate in %s", caFile)
 	}
 	if f.certFile != "" {
-		cert, err := f.holderCert()
-		if err != nil {
+		if o.Certificate, err = f.holderCert(); err != nil {
 			return nil, err
 		}
-		o.Certificate = &cert
 	} else if operatorAuth {
 		if o.Token, err = operatorToken(cfg, f); err != nil {
 			return nil, err
 		}
 	}
 	return apiclient.New(o), nil
+}
+
+// call makes one JSON call of the API (apiclient.Client.Do) as
+// newClient's client.
+func (g *globals) call(ctx context.Context, f *clientFlags, operatorAuth bool, method, path string, in, out any) error {
+	c, err := g.newClient(f, operatorAuth)
+	if err != nil {
+		return err
+	}
+	return c.Do(ctx, method, path, in, out)
 }
 
 func operatorToken(cfg *config.Config, f *clientFlags) (string, error) {
@@ -100,23 +111,19 @@ func operatorToken(cfg *config.Config, f *clientFlags) (string, error) {
 }
 
 // holderCert loads the holder's certificate chain and decrypts the key.
-func (f *clientFlags) holderCert() (tls.Certificate, error) {
-	chainPEM, err := os.ReadFile(f.certFile)
+func (f *clientFlags) holderCert() (*tls.Certificate, error) {
+	chain, err := certfile.Read(f.certFile)
 	if err != nil {
-		return tls.Certificate{}, err
+		return nil, err
 	}
 	key, err := f.loadKey(f.keyFile)
 	if err != nil {
-		return tls.Certificate{}, err
+		return nil, err
 	}
-	var cert tls.Certificate
-	for _, der := range pemBlocks(chainPEM, "CERTIFICATE") {
-		cert.Certificate = append(cert.Certificate, der)
+	cert := &tls.Certificate{PrivateKey: key, Leaf: chain[0]}
+	for _, c := range chain {
+		cert.Certificate = append(cert.Certificate, c.Raw)
 	}
-	if len(cert.Certificate) == 0 {
-		return cert, fmt.Errorf("%s: no certificate", f.certFile)
-	}
-	cert.PrivateKey = key
 	return cert, nil
 }
 
@@ -146,5 +153,5 @@ func (f *clientFlags) loadKey(path string) (crypto.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decryptKey(b, pass)
+	return kms.DecryptPEM(b, pass)
 }

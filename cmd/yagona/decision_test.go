@@ -22,6 +22,7 @@ import (
 
 	"github.com/yagona/yagona/internal/agent"
 	"github.com/yagona/yagona/internal/config"
+	"github.com/yagona/yagona/pkg/certfile"
 	"github.com/yagona/yagona/pkg/kms"
 )
 
@@ -160,7 +161,7 @@ func TestDecisionThreeOfficials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certs, _ := readCerts(c.chain)
+	certs, _ := certfile.Read(c.chain)
 	ag, err := agent.New(agent.Config{Identities: []agent.Identity{{Certificate: certs[0], Chain: certs[1:], Key: key}}, Origins: []string{s.https}})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/yagona/yagona/pkg/certfile"
 )
 
 // newLoginCmd is `yagona login`: a person (an officer, say) logs in with
@@ -25,7 +27,7 @@ func newLoginCmd(g *globals) *cobra.Command {
 			if out == "" {
 				return errors.New("--out is required (the token is a secret: it goes to a file only you can read)")
 			}
-			chain, err := readCerts(f.certFile)
+			chain, err := certfile.Read(f.certFile)
 			if err != nil {
 				return err
 			}

@@ -7,13 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/yagona/yagona/internal/config"
-	"github.com/yagona/yagona/internal/reqid"
 )
 
 func main() {
@@ -57,24 +55,6 @@ func (g *globals) config() (*config.Config, error) {
 		cfg.DataDir = g.dataDir
 	}
 	return cfg, nil
-}
-
-func (g *globals) logger(cfg *config.Config) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(orString(cfg.Log.Level, "info")))
-	opts := &slog.HandlerOptions{Level: level}
-	// Records logged with a request's context carry its request_id.
-	if cfg.Log.Format == "json" {
-		return slog.New(reqid.LogHandler(slog.NewJSONHandler(g.errw, opts)))
-	}
-	return slog.New(reqid.LogHandler(slog.NewTextHandler(g.errw, opts)))
-}
-
-func orString(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // print writes v as JSON with --json, else the text from text().

@@ -52,7 +52,7 @@ func newServeCmd(g *globals) *cobra.Command {
 
 // serve runs the server on the given listeners until ctx ends.
 func serve(ctx context.Context, cfg *config.Config, g *globals, lnS, lnP net.Listener) error {
-	srv, err := server.New(ctx, cfg, g.logger(cfg))
+	srv, err := server.New(ctx, cfg, cfg.Logger(g.errw))
 	if err != nil {
 		lnS.Close()
 		lnP.Close()
@@ -72,7 +72,7 @@ func newInitCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := server.New(cmd.Context(), cfg, g.logger(cfg))
+			a, err := server.New(cmd.Context(), cfg, cfg.Logger(g.errw))
 			if err != nil {
 				return err
 			}

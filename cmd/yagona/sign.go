@@ -13,6 +13,7 @@ import (
 
 	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/pkg/cades"
+	"github.com/yagona/yagona/pkg/certfile"
 	"github.com/yagona/yagona/pkg/validation"
 )
 
@@ -115,7 +116,7 @@ func newVerifyCmd(g *globals) *cobra.Command {
 // comes only from OCSP responses carried in the signature (B-LT), so a
 // B-B or B-T signature is INDETERMINATE TRY_LATER offline.
 func (g *globals) verifyOffline(trust string, args []string) error {
-	certs, err := readCerts(trust)
+	certs, err := certfile.Read(trust)
 	if err != nil {
 		return err
 	}
@@ -231,7 +232,7 @@ func newCosignCmd(g *globals) *cobra.Command {
 // the TSA (--tsa, else public_url.http/pki/tsa) from B-T on, the trust
 // anchor (--ca-file, else the data directory's root) for B-LT.
 func (g *globals) signer(f *clientFlags, tsaURL string, level cades.Level) (*cades.Signer, error) {
-	chain, err := readCerts(f.certFile)
+	chain, err := certfile.Read(f.certFile)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +257,7 @@ func (g *globals) signer(f *clientFlags, tsaURL string, level cades.Level) (*cad
 			}
 			caFile = cfg.DataPath("certs/root.pem")
 		}
-		if s.Roots, err = readCerts(caFile); err != nil {
+		if s.Roots, err = certfile.Read(caFile); err != nil {
 			return nil, fmt.Errorf("trust anchor: %w (pass --ca-file)", err)
 		}
 	}

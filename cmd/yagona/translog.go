@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/yagona/yagona/pkg/certfile"
 	"github.com/yagona/yagona/pkg/translog"
 )
 
@@ -88,7 +89,7 @@ func newLogVerifyCmd(g *globals) *cobra.Command {
 				}
 				var entry []byte
 				if certFile != "" {
-					certs, err := readCerts(certFile)
+					certs, err := certfile.Read(certFile)
 					if err != nil {
 						return err
 					}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/configs"
+	"github.com/yagona/yagona/internal/reqid"
 	"github.com/yagona/yagona/pkg/kms"
 	"github.com/yagona/yagona/pkg/validation"
 )
@@ -376,6 +377,21 @@ func (c *Config) Hierarchy(keys ca.KeyStore, linter *ca.Linter, log *slog.Logger
 		Organization: c.CA.Organization, RootName: c.CA.RootName, IssuingName: c.CA.IssuingName,
 		Linter: linter, Logger: log,
 	}
+}
+
+// Logger is the process's logger: level and format (text or json) as
+// configured, writing to w; records logged with a request's context
+// carry its request_id.
+func (c *Config) Logger(w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	if c.Log.Level != "" {
+		_ = level.UnmarshalText([]byte(c.Log.Level)) // Validate refused others
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Log.Format == "json" {
+		return slog.New(reqid.LogHandler(slog.NewJSONHandler(w, opts)))
+	}
+	return slog.New(reqid.LogHandler(slog.NewTextHandler(w, opts)))
 }
 
 // DataPath resolves a path relative to the data directory.

@@ -4,17 +4,16 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
 	"net/netip"
-	"os"
 	"strings"
 
 	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/idp"
 	"github.com/yagona/yagona/internal/operator"
+	"github.com/yagona/yagona/pkg/certfile"
 	"github.com/yagona/yagona/pkg/kms"
 	"github.com/yagona/yagona/pkg/revocation"
 	"github.com/yagona/yagona/pkg/store"
@@ -123,29 +122,5 @@ func (a *Server) ownStatus(ctx context.Context, serial *big.Int) (string, error)
 	}
 }
 
-func readCerts(path string) ([]*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []*x509.Certificate
-	for {
-		var blk *pem.Block
-		blk, b = pem.Decode(b)
-		if blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no certificate", path)
-	}
-	return out, nil
-}
+// readCerts reads the certificates of a PEM file.
+func readCerts(path string) ([]*x509.Certificate, error) { return certfile.Read(path) }
