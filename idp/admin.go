@@ -6,9 +6,14 @@ import (
 	"net/http"
 )
 
-// The administrator API for clients. Every call needs the clients:admin
-// scope or an operator token (authorizeAdmin).
+// The administrator API for clients, on when Config.Operators is set.
+// Every call needs the clients:admin scope or an operator token
+// (authorizeAdmin).
 func (p *Provider) admin(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if p.cfg.Operators == nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found"})
+		return "", false
+	}
 	actor, err := p.authorizeAdmin(r, "clients:admin")
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="yagona", scope="clients:admin"`)

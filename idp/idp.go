@@ -119,7 +119,7 @@ type Config struct {
 	// what was granted).
 	Roles Roles
 	// Operators authenticates operator tokens at the administrator API;
-	// nil: only access tokens with the clients:admin scope.
+	// nil: the administrator API is off (404).
 	Operators Operators
 	// FailuresPerMinute caps failed logins and failed client
 	// authentications per source address and per client; 0 means 30.

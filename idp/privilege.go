@@ -76,9 +76,6 @@ func (p *Provider) authorizeAdmin(r *http.Request, scope string) (string, error)
 		return "", errNoBearer
 	}
 	if operator.IsToken(tok) {
-		if p.cfg.Operators == nil {
-			return "", operator.ErrInvalid
-		}
 		id, err := p.cfg.Operators.Authenticate(r.Context(), tok)
 		if err != nil {
 			return "", err

@@ -32,7 +32,8 @@ func (f fakeRoles) PersonRole(_ context.Context, pinfl string) (string, error) {
 }
 
 // TestAdminAuthorization: the administrator API takes an operator token
-// or an access token with clients:admin, nothing else.
+// or an access token with clients:admin, nothing else; without
+// Config.Operators it is off.
 func TestAdminAuthorization(t *testing.T) {
 	e := newEnv(t, backends(t)[0], func(c *Config) { c.Operators = fakeOperators{"yop_ops_secret": "ops"} })
 	for id, scope := range map[string]string{"admin-svc": "clients:admin", "other-svc": "decisions"} {
@@ -58,6 +59,12 @@ func TestAdminAuthorization(t *testing.T) {
 		{"access token with clients:admin", "Bearer " + token("admin-svc", "clients:admin"), http.StatusOK},
 		{"access token without clients:admin", "Bearer " + token("other-svc", "decisions"), http.StatusUnauthorized},
 		{"garbage", "Bearer " + strings.Repeat("x", 40), http.StatusUnauthorized},
+	}
+	off := newEnv(t, backends(t)[0])
+	req, _ := http.NewRequest(http.MethodGet, off.issuer+pathAdminClients, nil)
+	req.Header.Set("Authorization", "Bearer yop_ops_secret")
+	if st, _, _ := do(t, off.browser(), req); st != http.StatusNotFound {
+		t.Fatalf("admin API without Operators: %d, want 404", st)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

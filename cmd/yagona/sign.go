@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -124,12 +126,20 @@ func (g *globals) verifyOffline(trust string, args []string) error {
 	if err != nil {
 		return err
 	}
-	v, err := validation.NewOffline(certs, pol)
-	if errors.Is(err, validation.ErrNoRoot) {
+	var roots, inter []*x509.Certificate
+	for _, c := range certs {
+		if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
+			roots = append(roots, c)
+		} else {
+			inter = append(inter, c)
+		}
+	}
+	if len(roots) == 0 {
 		return errors.New("--trust holds no self-signed root")
 	}
-	if err != nil {
-		return err
+	v := &validation.Validator{Policy: pol}
+	for i, r := range roots {
+		v.Anchors = append(v.Anchors, validation.Anchor{Name: fmt.Sprintf("trust-%d: %s", i+1, r.Subject.CommonName), Root: r, Intermediates: inter})
 	}
 	var in validation.Input
 	if len(args) == 2 {
