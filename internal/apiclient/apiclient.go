@@ -89,7 +89,13 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	resp, err := c.http.Do(req)
+	return doJSON(c.http, req, out)
+}
+
+// doJSON sends req with hc and decodes a JSON answer into out (nil:
+// ignored); an answer of 300 or more is an *Error.
+func doJSON(hc *http.Client, req *http.Request, out any) error {
+	resp, err := hc.Do(req)
 	if err != nil {
 		return err
 	}

@@ -137,19 +137,5 @@ func (l *login) postJSON(ctx context.Context, path string, in, out any) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := l.hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxLoginAnswer))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		e := &Error{Status: resp.StatusCode}
-		_ = json.Unmarshal(data, e)
-		return e
-	}
-	return json.Unmarshal(data, out)
+	return doJSON(l.hc, req, out)
 }
