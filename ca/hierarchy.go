@@ -21,7 +21,7 @@ import (
 )
 
 // KeyStore loads and creates keys by URI; pkg/kms satisfies it through a
-// small adapter in cmd/yagona.
+// small adapter, kms.KeyStore.
 type KeyStore interface {
 	Load(uri string) (crypto.Signer, error)
 	Create(uri string, alg string) (crypto.Signer, error) // alg: "ecdsa-p256", "ecdsa-p384"

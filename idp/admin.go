@@ -9,8 +9,9 @@ import (
 	"github.com/yagona/yagona/pkg/store"
 )
 
-// The administrator API for clients. Every call needs the clients:admin
-// scope (or the bootstrap credential); Config.Admin decides. Errors are
+// The administrator API for clients, on when Config.Operators is set.
+// Every call needs the clients:admin scope or an operator token
+// (authorizeAdmin). Errors are
 // RFC 9457 problem documents whose "error" member is the code:
 // not_found, unauthorized, invalid_request (a body that is not the
 // expected JSON), invalid_client_metadata, temporarily_unavailable.
@@ -26,11 +27,11 @@ func adminUnavailable(w http.ResponseWriter) {
 }
 
 func (p *Provider) admin(w http.ResponseWriter, r *http.Request) (string, bool) {
-	if p.cfg.Admin == nil {
+	if p.cfg.Operators == nil {
 		adminProblem(w, http.StatusNotFound, "not_found", "the client administration API is not enabled")
 		return "", false
 	}
-	actor, err := p.cfg.Admin(r, "clients:admin")
+	actor, err := p.authorizeAdmin(r, "clients:admin")
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="yagona", scope="clients:admin"`)
 		adminProblem(w, http.StatusUnauthorized, "unauthorized", "an administrator token with scope clients:admin is required")

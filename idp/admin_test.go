@@ -2,7 +2,6 @@ package idp
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,12 +11,7 @@ import (
 // problem documents (RFC 9457) with the codes it always had.
 func TestAdminProblems(t *testing.T) {
 	e := newEnv(t, backends(t)[0], func(c *Config) {
-		c.Admin = func(r *http.Request, scope string) (string, error) {
-			if r.Header.Get("Authorization") == "Bearer admin" && scope == "clients:admin" {
-				return "admin:test", nil
-			}
-			return "", errors.New("no")
-		}
+		c.Operators = fakeOperators{"yop_test_admin": "test"}
 	})
 	off := newEnv(t, backends(t)[0])
 	good := `{"client_id":"rp-new","client_name":"New","redirect_uris":["https://rp.example/cb"]}`
@@ -47,7 +41,7 @@ func TestAdminProblems(t *testing.T) {
 				req.Header.Set("Content-Type", tc.ctype)
 			}
 			if tc.admin {
-				req.Header.Set("Authorization", "Bearer admin")
+				req.Header.Set("Authorization", "Bearer yop_test_admin")
 			}
 			resp, err := tc.env.browser().Do(req)
 			if err != nil {

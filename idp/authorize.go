@@ -178,19 +178,12 @@ func (p *Provider) issueCode(ctx context.Context, ar *authRequest, s *session, s
 	return appendQuery(ar.RedirectURI, q), nil
 }
 
-// privilegedScopes are released to a person only if Config.Privileged
-// says so.
-var privilegedScopes = []string{"ca:officer", "ca:admin", "clients:admin"}
-
 // allowedScopes drops the privileged scopes the person does not hold.
 func (p *Provider) allowedScopes(ctx context.Context, pinfl string, scopes []string) ([]string, error) {
 	out := make([]string, 0, len(scopes))
 	for _, sc := range scopes {
 		if slices.Contains(privilegedScopes, sc) {
-			if p.cfg.Privileged == nil {
-				continue
-			}
-			ok, err := p.cfg.Privileged(ctx, pinfl, sc)
+			ok, err := p.mayReceive(ctx, pinfl, sc)
 			if err != nil {
 				return nil, err
 			}

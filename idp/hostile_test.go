@@ -1,7 +1,6 @@
 package idp
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,12 +15,7 @@ import (
 // a 5xx, a panic or a dropped connection.
 func TestHostileInputNever5xx(t *testing.T) {
 	e := newEnv(t, backends(t)[0], func(c *Config) {
-		c.Admin = func(r *http.Request, scope string) (string, error) {
-			if r.Header.Get("Authorization") == "Bearer admin" {
-				return "admin:test", nil
-			}
-			return "", errors.New("no")
-		}
+		c.Operators = fakeOperators{"yop_test_admin": "test"}
 	})
 	e.client("rp1", nil)
 	big := strings.Repeat("A", 300<<10)
@@ -73,11 +67,11 @@ func TestHostileInputNever5xx(t *testing.T) {
 		{"POST", pathConsent, form, "request=x&csrf=y&decision=allow", nil},
 		{"POST", pathConsent, form, big, nil},
 		{"POST", pathAdminClients, js, `{"client_id":"x"}`, nil},
-		{"POST", pathAdminClients, js, `{"client_id":"ok-id","client_name":"n","redirect_uris":["javascript:x"]}`, map[string]string{"Authorization": "Bearer admin"}},
-		{"POST", pathAdminClients, js, `{"client_id":"ok-id","client_name":"n","jwks":{"keys":[{"kty":"EC"}]},"token_endpoint_auth_method":"private_key_jwt","redirect_uris":["https://a.example/cb"]}`, map[string]string{"Authorization": "Bearer admin"}},
-		{"POST", pathAdminClients, js, big, map[string]string{"Authorization": "Bearer admin"}},
-		{"GET", pathAdminClients + "/..%2f..", "", "", map[string]string{"Authorization": "Bearer admin"}},
-		{"DELETE", pathAdminClients + "/nobody", "", "", map[string]string{"Authorization": "Bearer admin"}},
+		{"POST", pathAdminClients, js, `{"client_id":"ok-id","client_name":"n","redirect_uris":["javascript:x"]}`, map[string]string{"Authorization": "Bearer yop_test_admin"}},
+		{"POST", pathAdminClients, js, `{"client_id":"ok-id","client_name":"n","jwks":{"keys":[{"kty":"EC"}]},"token_endpoint_auth_method":"private_key_jwt","redirect_uris":["https://a.example/cb"]}`, map[string]string{"Authorization": "Bearer yop_test_admin"}},
+		{"POST", pathAdminClients, js, big, map[string]string{"Authorization": "Bearer yop_test_admin"}},
+		{"GET", pathAdminClients + "/..%2f..", "", "", map[string]string{"Authorization": "Bearer yop_test_admin"}},
+		{"DELETE", pathAdminClients + "/nobody", "", "", map[string]string{"Authorization": "Bearer yop_test_admin"}},
 		{"GET", "/static/../../etc/passwd", "", "", nil},
 		{"GET", "/static/%2e%2e/web.go", "", "", nil},
 		{"PUT", pathToken, form, "", nil},

@@ -93,10 +93,6 @@ type People interface {
 	GetPerson(ctx context.Context, pinfl string) (store.Person, error)
 }
 
-// AdminAuth authorizes a request to the administrator API for scope and
-// returns who is acting, or an error (the request is refused with 401).
-type AdminAuth func(r *http.Request, scope string) (actor string, err error)
-
 // Config configures a Provider.
 type Config struct {
 	Issuer string // https://host[:port], no trailing slash: the iss of every token
@@ -113,7 +109,6 @@ type Config struct {
 	Now           func() time.Time
 	Logger        *slog.Logger
 	Registerer    prometheus.Registerer
-	Admin         AdminAuth
 	HTTPClient    *http.Client // back-channel logout; nil: a client with a 5 s timeout
 
 	// Login methods (methods.go): the CMS challenge always, the TLS
@@ -133,11 +128,14 @@ type Config struct {
 	ChallengeTTL   time.Duration // 120 s: a CMS login challenge
 	KeyRotation    time.Duration // 30 days
 	KeyPublishLead time.Duration // 24 h
-	// Privileged decides whether a person may receive a privileged scope
-	// (ca:officer, ca:admin, clients:admin); nil: nobody may. Scopes a
-	// person may not have are left out of the grant (the token response's
-	// scope says what was granted).
-	Privileged func(ctx context.Context, pinfl, scope string) (bool, error)
+	// Roles says who may receive a privileged scope (ca:officer,
+	// ca:admin, clients:admin); nil: nobody may. Scopes a person may not
+	// have are left out of the grant (the token response's scope says
+	// what was granted).
+	Roles Roles
+	// Operators authenticates operator tokens at the administrator API;
+	// nil: the administrator API is off (404).
+	Operators Operators
 	// FailuresPerMinute caps failed logins and failed client
 	// authentications per source address and per client; 0 means 30.
 	FailuresPerMinute int

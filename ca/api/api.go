@@ -30,13 +30,19 @@ type Operators interface {
 	Authenticate(ctx context.Context, token string) (id string, err error)
 }
 
-// Tokens authenticates OAuth access tokens from the identity provider
-// (officers who logged in with their own certificates, services with
-// client credentials). It returns who acts, or an error wrapping
-// operator.ErrInvalid for a token that is not acceptable (wrong, expired,
-// revoked, or without the officer scope).
+// Tokens verifies the identity provider's OAuth access tokens (officers
+// who logged in with their own certificates, services with client
+// credentials): who acts and with which scopes, or an error for a token
+// that is not valid (wrong, expired, revoked, bound to another
+// certificate). The API decides which scopes its officer routes need.
 type Tokens interface {
-	AuthenticateRequest(r *http.Request, token string) (id string, err error)
+	VerifyAccessToken(r *http.Request, token string) (AccessToken, error)
+}
+
+// AccessToken is a verified access token as the officer API reads it.
+type AccessToken struct {
+	Actor  string // who acts, as the audit trail names them
+	Scopes []string
 }
 
 // Limiter is the ephemeral state the API needs for rate limits; pkg/cache

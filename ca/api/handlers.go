@@ -32,7 +32,7 @@ func (s *Server) admin(next http.HandlerFunc) http.HandlerFunc {
 		var id string
 		var err error
 		if s.cfg.Tokens != nil && !operator.IsToken(tok) {
-			id, err = s.cfg.Tokens.AuthenticateRequest(r, tok)
+			id, err = s.officer(r, tok)
 		} else {
 			id, err = s.cfg.Operators.Authenticate(r.Context(), tok)
 		}

@@ -1,19 +1,17 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/netip"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/yagona/yagona/internal/agent"
+	"github.com/yagona/yagona/pkg/certfile"
 )
 
 // newAgentCmd is `yagona agent`: the local signing agent the login page
@@ -43,7 +41,7 @@ origins, and only challenges whose origin line is the asking page's origin.`,
 				if err != nil {
 					return fmt.Errorf("%s: %w", keys[i], err)
 				}
-				chain, err := readCerts(certs[i])
+				chain, err := certfile.Read(certs[i])
 				if err != nil {
 					return err
 				}
@@ -53,7 +51,7 @@ origins, and only challenges whose origin line is the asking page's origin.`,
 			if err != nil {
 				return err
 			}
-			a, err := agent.New(agent.Config{Identities: ids, Origins: origins, Logger: g.logger(cfg)})
+			a, err := agent.New(agent.Config{Identities: ids, Origins: origins, Logger: cfg.Logger(g.errw)})
 			if err != nil {
 				return err
 			}
@@ -64,7 +62,7 @@ origins, and only challenges whose origin line is the asking page's origin.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			fprintf(cmd.ErrOrStderr(), "yagona agent on http://%s for %v with %d key(s)\n", ln.Addr(), origins, len(ids))
-			return serveAgent(ctx, ln, a)
+			return a.Serve(ctx, ln)
 		},
 	}
 	f.registerPass(cmd)
@@ -73,20 +71,4 @@ origins, and only challenges whose origin line is the asking page's origin.`,
 	cmd.Flags().StringArrayVar(&certs, "cert", nil, "certificate PEM, leaf first then its chain (repeatable)")
 	cmd.Flags().StringArrayVar(&origins, "origin", nil, "page origin allowed to ask for signatures, e.g. https://id.example.uz (repeatable, required)")
 	return cmd
-}
-
-// serveAgent serves a on ln until ctx ends.
-func serveAgent(ctx context.Context, ln net.Listener, a *agent.Agent) error {
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-		WriteTimeout: 10 * time.Second, MaxHeaderBytes: 8 << 10}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case <-ctx.Done():
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(shut)
-	case err := <-errc:
-		return err
-	}
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/pkg/store"
 )
 
@@ -92,7 +93,7 @@ func TestAPIBadInput(t *testing.T) {
 // TestFailureRateLimit: one address that keeps failing is refused for a
 // while with 429.
 func TestFailureRateLimit(t *testing.T) {
-	s := startServer(t, func(c *Config) { c.CA.FailuresPerMinute = 3 })
+	s := startServer(t, func(c *config.Config) { c.CA.FailuresPerMinute = 3 })
 	var last int
 	for range 5 {
 		last = s.api("POST", "/api/v1/certificates", "", map[string]string{"csr": "x", "enrollment_code": "0000000000-00000-00000-00000-00000"}, nil)
@@ -127,7 +128,7 @@ func TestOperatorAdd(t *testing.T) {
 		t.Fatal("duplicate operator id accepted")
 	}
 	s.mustCLI("ra", "person", "add", "--token-file", tokFile, "--pinfl", "70707070707070", "--given-name", "Nodira", "--surname", "Yusupova", "--birth-date", "1988-08-08")
-	st, err := store.Open(context.Background(), s.cfg.storeURL())
+	st, err := store.Open(context.Background(), s.cfg.StoreURL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/internal/load"
 	"github.com/yagona/yagona/pkg/store/storetest"
 )
@@ -20,7 +21,7 @@ import (
 //	go test ./cmd/yagona -run '^$' -bench 'HTTP' -benchtime 4000x
 
 func benchServer(b *testing.B) (*testServer, load.Options) {
-	s := startServer(b, func(c *Config) {
+	s := startServer(b, func(c *config.Config) {
 		c.Log.Level = "error"
 		// YAGONA_BENCH_PRODUCTION=1 measures on PostgreSQL and Redis.
 		if os.Getenv("YAGONA_BENCH_PRODUCTION") == "1" {

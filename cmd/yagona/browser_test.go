@@ -20,6 +20,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/yagona/yagona/internal/agent"
+	"github.com/yagona/yagona/internal/config"
+	"github.com/yagona/yagona/pkg/certfile"
 )
 
 var updateScreenshot = flag.Bool("update-screenshot", false, "write docs/login-page.png from the browser test")
@@ -52,14 +54,14 @@ func TestBrowserLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	agentURL := "http://" + agentLn.Addr().String()
-	s := startServer(t, func(c *Config) { c.IDP.AgentURL = agentURL })
+	s := startServer(t, func(c *config.Config) { c.IDP.AgentURL = agentURL })
 	dir := t.TempDir()
 	s.enrollWithOpenSSL(dir, "31204900012345", "citizen", nil)
-	leaf, err := readCerts(filepath.Join(dir, "leaf.pem"))
+	leaf, err := certfile.Read(filepath.Join(dir, "leaf.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuing, _ := readCerts(filepath.Join(dir, "issuing.pem"))
+	issuing, _ := certfile.Read(filepath.Join(dir, "issuing.pem"))
 	keyPEM, _ := os.ReadFile(filepath.Join(dir, "key.pem"))
 	blk, _ := pem.Decode(keyPEM)
 	key, err := x509.ParseECPrivateKey(blk.Bytes)
@@ -72,7 +74,7 @@ func TestBrowserLogin(t *testing.T) {
 	}
 	actx, stopAgent := context.WithCancel(context.Background())
 	defer stopAgent()
-	go func() { _ = serveAgent(actx, agentLn, ag) }()
+	go func() { _ = ag.Serve(actx, agentLn) }()
 
 	// The sample service: a go-oidc relying party.
 	rpLn, _ := net.Listen("tcp", "127.0.0.1:0")

@@ -11,35 +11,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/yagona/yagona/ca"
+	"github.com/yagona/yagona/internal/apiclient"
 	"github.com/yagona/yagona/pkg/kms"
-	"github.com/yagona/yagona/pkg/store"
-	"github.com/yagona/yagona/pkg/trust"
 )
 
-// certRecord is the API's certificate JSON.
-type certRecord struct {
-	Serial      string `json:"serial"`
-	Issuer      string `json:"issuer"`
-	PINFL       string `json:"pinfl,omitempty"`
-	Profile     string `json:"profile"`
-	Status      string `json:"status"`
-	Reason      string `json:"reason,omitempty"`
-	RevokedAt   string `json:"revoked_at,omitempty"`
-	NotBefore   string `json:"not_before"`
-	NotAfter    string `json:"not_after"`
-	RenewedFrom string `json:"renewed_from,omitempty"`
-	Certificate string `json:"certificate"`
-}
-
-// status is the record's status in the trust vocabulary, as shown (the
-// API's "hold" reads "suspended").
-func (r certRecord) status() string {
-	return trust.RuleFor(trust.UseDisplay, ca.RecordState(store.Status(r.Status))).Word
-}
-
-func (r certRecord) text(w io.Writer) {
-	fprintf(w, "serial:  %s\nprofile: %s\npinfl:   %s\nstatus:  %s", r.Serial, r.Profile, r.PINFL, r.status())
+// printCert prints a certificate record.
+func printCert(w io.Writer, r *apiclient.Certificate) {
+	fprintf(w, "serial:  %s\nprofile: %s\npinfl:   %s\nstatus:  %s", r.Serial, r.Profile, r.PINFL, r.State())
 	if r.Reason != "" {
 		fprintf(w, " (%s since %s)", r.Reason, r.RevokedAt)
 	}
@@ -61,15 +39,11 @@ func newCertShowCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "show", Short: "Show a certificate and its status", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.newClient(&f, true)
-			if err != nil {
+			var rec apiclient.Certificate
+			if err := g.call(cmd.Context(), &f, true, "GET", "/api/v1/certificates/"+url.PathEscape(serial), nil, &rec); err != nil {
 				return err
 			}
-			var rec certRecord
-			if err := c.do("GET", "/api/v1/certificates/"+url.PathEscape(serial), nil, &rec); err != nil {
-				return err
-			}
-			return g.print(rec, rec.text)
+			return g.print(rec, func(w io.Writer) { printCert(w, &rec) })
 		},
 	}
 	f.register(cmd, true)
@@ -83,19 +57,15 @@ func newCertListCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "list", Short: "List a person's certificates", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.newClient(&f, true)
-			if err != nil {
-				return err
-			}
 			var out struct {
-				Certificates []certRecord `json:"certificates"`
+				Certificates []apiclient.Certificate `json:"certificates"`
 			}
-			if err := c.do("GET", "/api/v1/certificates?pinfl="+url.QueryEscape(pinfl), nil, &out); err != nil {
+			if err := g.call(cmd.Context(), &f, true, "GET", "/api/v1/certificates?pinfl="+url.QueryEscape(pinfl), nil, &out); err != nil {
 				return err
 			}
 			return g.print(out, func(w io.Writer) {
 				for _, r := range out.Certificates {
-					fprintf(w, "%s  %-8s  %-9s  %s\n", r.Serial, r.Profile, r.status(), r.NotAfter)
+					fprintf(w, "%s  %-8s  %-9s  %s\n", r.Serial, r.Profile, r.State(), r.NotAfter)
 				}
 			})
 		},
@@ -111,19 +81,15 @@ func newCertStatusCmd(g *globals, action, short string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use: action, Short: short, Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.newClient(&f, true)
-			if err != nil {
-				return err
-			}
 			var body any
 			if action == "revoke" && reason != "" {
 				body = map[string]string{"reason": reason}
 			}
-			var rec certRecord
-			if err := c.do("POST", "/api/v1/certificates/"+url.PathEscape(serial)+"/"+action, body, &rec); err != nil {
+			var rec apiclient.Certificate
+			if err := g.call(cmd.Context(), &f, true, "POST", "/api/v1/certificates/"+url.PathEscape(serial)+"/"+action, body, &rec); err != nil {
 				return err
 			}
-			return g.print(rec, rec.text)
+			return g.print(rec, func(w io.Writer) { printCert(w, &rec) })
 		},
 	}
 	f.register(cmd, true)
@@ -134,17 +100,7 @@ func newCertStatusCmd(g *globals, action, short string) *cobra.Command {
 	return cmd
 }
 
-// issued is the API's answer to an enrollment or renewal.
-type issued struct {
-	Serial      string `json:"serial"`
-	Profile     string `json:"profile"`
-	NotBefore   string `json:"not_before"`
-	NotAfter    string `json:"not_after"`
-	Certificate string `json:"certificate"`
-	Chain       string `json:"chain"`
-}
-
-func (g *globals) saveIssued(out, chainOut string, res issued) error {
+func (g *globals) saveIssued(out, chainOut string, res apiclient.Issued) error {
 	if err := os.WriteFile(out, []byte(res.Certificate), 0o644); err != nil {
 		return err
 	}
@@ -166,22 +122,12 @@ func newCertEnrollCmd(g *globals) *cobra.Command {
 			if code == "" {
 				return errors.New("--code is required")
 			}
-			c, err := g.newClient(&f, false)
+			csr, err := makeCSR(&f, keyFile, csrFile)
 			if err != nil {
 				return err
 			}
-			var csr string
-			if csrFile != "" {
-				b, err := os.ReadFile(csrFile)
-				if err != nil {
-					return err
-				}
-				csr = string(b)
-			} else if csr, err = makeCSR(&f, keyFile); err != nil {
-				return err
-			}
-			var res issued
-			if err := c.do("POST", "/api/v1/certificates", map[string]string{"csr": csr, "enrollment_code": code}, &res); err != nil {
+			var res apiclient.Issued
+			if err := g.call(cmd.Context(), &f, false, "POST", "/api/v1/certificates", map[string]string{"csr": csr, "enrollment_code": code}, &res); err != nil {
 				return err
 			}
 			return g.saveIssued(out, chainOut, res)
@@ -206,16 +152,12 @@ func newCertRenewCmd(g *globals) *cobra.Command {
 			if f.certFile == "" {
 				return errors.New("--cert and --key (the current certificate) are required")
 			}
-			c, err := g.newClient(&f, false)
+			csr, err := makeCSR(&f, newKey, "")
 			if err != nil {
 				return err
 			}
-			csr, err := makeCSR(&f, newKey)
-			if err != nil {
-				return err
-			}
-			var res issued
-			if err := c.do("POST", "/api/v1/certificates/renew", map[string]string{"csr": csr}, &res); err != nil {
+			var res apiclient.Issued
+			if err := g.call(cmd.Context(), &f, false, "POST", "/api/v1/certificates/renew", map[string]string{"csr": csr}, &res); err != nil {
 				return err
 			}
 			return g.saveIssued(out, chainOut, res)
@@ -229,8 +171,13 @@ func newCertRenewCmd(g *globals) *cobra.Command {
 }
 
 // makeCSR signs a PKCS#10 request with the key; the subject is left empty
-// because the CA takes it from the registration record.
-func makeCSR(f *clientFlags, keyFile string) (string, error) {
+// because the CA takes it from the registration record. With csrFile the
+// request is that file's (made by OpenSSL, say) instead.
+func makeCSR(f *clientFlags, keyFile, csrFile string) (string, error) {
+	if csrFile != "" {
+		b, err := os.ReadFile(csrFile)
+		return string(b), err
+	}
 	key, err := f.loadKey(keyFile)
 	if err != nil {
 		return "", err
@@ -253,23 +200,14 @@ func newKeyCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			key, err := kms.GenerateKey(kms.Algorithm(alg))
+			err = writeSecret(out, true, func() ([]byte, error) {
+				key, err := kms.GenerateKey(kms.Algorithm(alg))
+				if err != nil {
+					return nil, err
+				}
+				return kms.EncryptPEM(key, pass)
+			})
 			if err != nil {
-				return err
-			}
-			pemBytes, err := kms.EncryptPEM(key, pass)
-			if err != nil {
-				return err
-			}
-			fh, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-			if err != nil {
-				return err
-			}
-			if _, err := fh.Write(pemBytes); err != nil {
-				fh.Close()
-				return err
-			}
-			if err := fh.Close(); err != nil {
 				return err
 			}
 			return g.print(map[string]string{"key": out, "algorithm": alg}, func(w io.Writer) {
@@ -283,19 +221,3 @@ func newKeyCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(newCmd)
 	return cmd
 }
-
-func pemBlocks(data []byte, typ string) [][]byte {
-	var out [][]byte
-	for {
-		var b *pem.Block
-		b, data = pem.Decode(data)
-		if b == nil {
-			return out
-		}
-		if b.Type == typ {
-			out = append(out, b.Bytes)
-		}
-	}
-}
-
-var decryptKey = kms.DecryptPEM

@@ -2,22 +2,21 @@ package main
 
 import (
 	"bytes"
-	"cmp"
+	"context"
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/yagona/yagona/internal/apiclient"
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/internal/operator"
+	"github.com/yagona/yagona/pkg/certfile"
+	"github.com/yagona/yagona/pkg/kms"
 )
 
 // clientFlags are the flags of commands that talk to a running server.
@@ -55,79 +54,76 @@ func (f *clientFlags) registerPass(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.passFile, "passphrase-file", "", "file holding the key passphrase (instead of the environment)")
 }
 
-// client is an HTTPS client of the Yagona API.
-type client struct {
-	base  string
-	http  *http.Client
-	token string
-}
-
-func (g *globals) newClient(f *clientFlags, operatorAuth bool) (*client, error) {
+// newClient is a client of the server the flags (or the configuration)
+// name, trusting the configured root, as the certificate holder with
+// --cert, else with an operator token when operatorAuth.
+func (g *globals) newClient(f *clientFlags, operatorAuth bool) (*apiclient.Client, error) {
 	cfg, err := g.config()
 	if err != nil {
 		return nil, err
 	}
-	base := f.server
-	if base == "" {
-		base = cfg.PublicURL.HTTPS
+	o := apiclient.Options{Base: f.server}
+	if o.Base == "" {
+		o.Base = cfg.PublicURL.HTTPS
 	}
 	caFile := f.caFile
 	if caFile == "" {
-		caFile = cfg.dataPath("certs/root.pem")
+		caFile = cfg.DataPath("certs/root.pem")
 	}
 	pemBytes, err := os.ReadFile(caFile)
 	if err != nil {
 		return nil, fmt.Errorf("trust anchor: %w (pass --ca-file)", err)
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemBytes) {
+	o.Roots = x509.NewCertPool()
+	if !o.Roots.AppendCertsFromPEM(pemBytes) {
 		return nil, fmt.Errorf("trust anchor: no certificate in %s", caFile)
 	}
-	tlsCfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	c := &client{base: strings.TrimSuffix(base, "/")}
 	if f.certFile != "" {
-		cert, err := f.holderCert()
-		if err != nil {
+		if o.Certificate, err = f.holderCert(); err != nil {
 			return nil, err
 		}
-		tlsCfg.Certificates = []tls.Certificate{cert}
 	} else if operatorAuth {
-		if c.token, err = operatorToken(cfg, f); err != nil {
+		if o.Token, err = operatorToken(cfg, f); err != nil {
 			return nil, err
 		}
 	}
-	c.http = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}
-	return c, nil
+	return apiclient.New(o), nil
 }
 
-func operatorToken(cfg *Config, f *clientFlags) (string, error) {
+// call makes one JSON call of the API (apiclient.Client.Do) as
+// newClient's client.
+func (g *globals) call(ctx context.Context, f *clientFlags, operatorAuth bool, method, path string, in, out any) error {
+	c, err := g.newClient(f, operatorAuth)
+	if err != nil {
+		return err
+	}
+	return c.Do(ctx, method, path, in, out)
+}
+
+func operatorToken(cfg *config.Config, f *clientFlags) (string, error) {
 	if f.tokenFile == "" {
 		if t := os.Getenv("YAGONA_TOKEN"); t != "" {
 			return t, nil
 		}
-		f.tokenFile = cfg.dataPath("secrets/admin-token")
+		f.tokenFile = cfg.DataPath("secrets/admin-token")
 	}
 	return operator.ReadToken(f.tokenFile)
 }
 
 // holderCert loads the holder's certificate chain and decrypts the key.
-func (f *clientFlags) holderCert() (tls.Certificate, error) {
-	chainPEM, err := os.ReadFile(f.certFile)
+func (f *clientFlags) holderCert() (*tls.Certificate, error) {
+	chain, err := certfile.Read(f.certFile)
 	if err != nil {
-		return tls.Certificate{}, err
+		return nil, err
 	}
 	key, err := f.loadKey(f.keyFile)
 	if err != nil {
-		return tls.Certificate{}, err
+		return nil, err
 	}
-	var cert tls.Certificate
-	for _, der := range pemBlocks(chainPEM, "CERTIFICATE") {
-		cert.Certificate = append(cert.Certificate, der)
+	cert := &tls.Certificate{PrivateKey: key, Leaf: chain[0]}
+	for _, c := range chain {
+		cert.Certificate = append(cert.Certificate, c.Raw)
 	}
-	if len(cert.Certificate) == 0 {
-		return cert, fmt.Errorf("%s: no certificate", f.certFile)
-	}
-	cert.PrivateKey = key
 	return cert, nil
 }
 
@@ -157,69 +153,5 @@ func (f *clientFlags) loadKey(path string) (crypto.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decryptKey(b, pass)
-}
-
-// apiError is an error answer of the API: an RFC 9457 problem document
-// with the members error and message, or an OAuth error (RFC 6749 §5.2).
-type apiError struct {
-	Status  int
-	Code    string `json:"error"`
-	Message string `json:"message"`
-	Detail  string `json:"detail"`            // problem documents
-	Desc    string `json:"error_description"` // OAuth-style errors of the provider's API
-}
-
-func (e *apiError) Error() string {
-	msg := cmp.Or(e.Message, e.Detail, e.Desc)
-	return fmt.Sprintf("server: %s (%d): %s", e.Code, e.Status, msg)
-}
-
-// do sends a JSON request and decodes a JSON answer into out.
-func (c *client) do(method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, body)
-	if err != nil {
-		return err
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	data, err := answer(c.http.Do(req))
-	if err != nil || out == nil {
-		return err
-	}
-	return json.Unmarshal(data, out)
-}
-
-// answer reads the body of a server's answer, at most 16 MiB. An answer of
-// 300 or more is an *apiError, read from the body when it is a problem
-// document or an OAuth error, else the body's text.
-func answer(resp *http.Response, err error) ([]byte, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode >= 300 {
-		e := &apiError{Status: resp.StatusCode}
-		if json.Unmarshal(data, e) != nil || e.Code == "" {
-			e.Code, e.Message = "http_error", strings.TrimSpace(string(data))
-		}
-		return nil, e
-	}
-	return data, nil
+	return kms.DecryptPEM(b, pass)
 }

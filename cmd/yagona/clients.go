@@ -8,6 +8,9 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/yagona/yagona/internal/apiclient"
+	"github.com/yagona/yagona/pkg/certfile"
 )
 
 // newClientCmd is `yagona client`: an administrator registers the services
@@ -20,22 +23,7 @@ func newClientCmd(g *globals) *cobra.Command {
 
 func newClientAddCmd(g *globals) *cobra.Command {
 	var f clientFlags
-	var in struct {
-		ID                     string          `json:"client_id"`
-		Name                   string          `json:"client_name"`
-		RedirectURIs           []string        `json:"redirect_uris,omitempty"`
-		PostLogoutRedirectURIs []string        `json:"post_logout_redirect_uris,omitempty"`
-		BackchannelLogoutURI   string          `json:"backchannel_logout_uri,omitempty"`
-		GrantTypes             []string        `json:"grant_types,omitempty"`
-		Scopes                 []string        `json:"scopes,omitempty"`
-		AuthMethod             string          `json:"token_endpoint_auth_method,omitempty"`
-		JWKS                   json.RawMessage `json:"jwks,omitempty"`
-		TLSSubjectDN           string          `json:"tls_client_auth_subject_dn,omitempty"`
-		Consent                bool            `json:"consent"`
-		SubjectType            string          `json:"subject_type,omitempty"`
-		SectorIdentifier       string          `json:"sector_identifier,omitempty"`
-		Audience               []string        `json:"audience,omitempty"`
-	}
+	var in apiclient.ClientRegistration
 	var jwksFile, tlsCertFile string
 	cmd := &cobra.Command{
 		Use:   "add",
@@ -53,7 +41,7 @@ func newClientAddCmd(g *globals) *cobra.Command {
 				in.JWKS = b
 			}
 			if tlsCertFile != "" {
-				certs, err := readCerts(tlsCertFile)
+				certs, err := certfile.Read(tlsCertFile)
 				if err != nil {
 					return err
 				}
@@ -62,12 +50,8 @@ func newClientAddCmd(g *globals) *cobra.Command {
 				}
 				in.TLSSubjectDN = certs[0].Subject.String()
 			}
-			c, err := g.newClient(&f, true)
-			if err != nil {
-				return err
-			}
 			var out map[string]any
-			if err := c.do("POST", "/api/v1/clients", in, &out); err != nil {
+			if err := g.call(cmd.Context(), &f, true, "POST", "/api/v1/clients", in, &out); err != nil {
 				return err
 			}
 			return g.print(out, func(w io.Writer) {
@@ -105,14 +89,10 @@ func newClientListCmd(g *globals) *cobra.Command {
 		Short: "List the registered clients",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.newClient(&f, true)
-			if err != nil {
-				return err
-			}
 			var out struct {
 				Clients []map[string]any `json:"clients"`
 			}
-			if err := c.do("GET", "/api/v1/clients", nil, &out); err != nil {
+			if err := g.call(cmd.Context(), &f, true, "GET", "/api/v1/clients", nil, &out); err != nil {
 				return err
 			}
 			return g.print(out, func(w io.Writer) {
@@ -134,11 +114,7 @@ func newClientDisableCmd(g *globals) *cobra.Command {
 		Short: "Disable a client (it can no longer authenticate or start logins)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.newClient(&f, true)
-			if err != nil {
-				return err
-			}
-			if err := c.do("DELETE", "/api/v1/clients/"+id, nil, nil); err != nil {
+			if err := g.call(cmd.Context(), &f, true, "DELETE", "/api/v1/clients/"+id, nil, nil); err != nil {
 				return err
 			}
 			return g.print(map[string]any{"client_id": id, "disabled": true}, func(w io.Writer) { fprintf(w, "disabled client %s\n", id) })

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/yagona/yagona/internal/agent"
+	"github.com/yagona/yagona/internal/config"
+	"github.com/yagona/yagona/pkg/certfile"
 	"github.com/yagona/yagona/pkg/kms"
 )
 
@@ -62,7 +64,7 @@ func (s *testServer) bearerJSON(method, path, token string, in, out any) int {
 // decision is in the transparency log.
 func TestDecisionThreeOfficials(t *testing.T) {
 	needOpenSSL(t)
-	s := startServer(t, func(c *Config) { c.CA.LogInterval = 100 * time.Millisecond })
+	s := startServer(t, func(c *config.Config) { c.CA.LogInterval = 100 * time.Millisecond })
 	dir := t.TempDir()
 	t.Setenv("YAGONA_KEY_PASSPHRASE", "a long passphrase for tests")
 	a := s.official(dir, "41111111111111", "Akmal")
@@ -159,7 +161,7 @@ func TestDecisionThreeOfficials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certs, _ := readCerts(c.chain)
+	certs, _ := certfile.Read(c.chain)
 	ag, err := agent.New(agent.Config{Identities: []agent.Identity{{Certificate: certs[0], Chain: certs[1:], Key: key}}, Origins: []string{s.https}})
 	if err != nil {
 		t.Fatal(err)

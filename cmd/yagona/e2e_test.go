@@ -26,6 +26,7 @@ import (
 	"github.com/zmap/zlint/v3/lint"
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/pkg/store/storetest"
 )
 
@@ -33,7 +34,7 @@ import (
 // its own data directory.
 type testServer struct {
 	t       testing.TB
-	cfg     *Config
+	cfg     *config.Config
 	data    string
 	https   string // https://127.0.0.1:port
 	http    string // http://127.0.0.1:port
@@ -43,9 +44,9 @@ type testServer struct {
 	rootPEM string
 }
 
-func startServer(t testing.TB, mutate func(*Config)) *testServer {
+func startServer(t testing.TB, mutate func(*config.Config)) *testServer {
 	t.Helper()
-	cfg, err := loadConfig("")
+	cfg, err := config.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +281,7 @@ func TestOpenSSLLifecyclePostgresRedis(t *testing.T) {
 		t.Skip("set YAGONA_TEST_REDIS_URL (and YAGONA_TEST_POSTGRES_URL) to run the lifecycle on PostgreSQL and Redis")
 	}
 	schemaURL := storetest.PostgresURL(t)
-	lifecycle(t, startServer(t, func(c *Config) {
+	lifecycle(t, startServer(t, func(c *config.Config) {
 		c.Store, c.Cache = schemaURL, rd
 	}))
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
@@ -22,14 +23,16 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/yagona/yagona/configs"
+	"github.com/yagona/yagona/internal/config"
+	"github.com/yagona/yagona/internal/server"
 	"github.com/yagona/yagona/pkg/kms"
 	"github.com/yagona/yagona/pkg/kms/softhsmtest"
 )
 
 // useToken puts every key but the (Ed25519) log key on tk, and new
 // token-signing keys too.
-func useToken(tk *softhsmtest.Token) func(*Config) {
-	return func(c *Config) {
+func useToken(tk *softhsmtest.Token) func(*config.Config) {
+	return func(c *config.Config) {
 		c.Keys.Root, c.Keys.Issuing = tk.URI("root-ca"), tk.URI("issuing-ca")
 		c.Keys.OCSP, c.Keys.TSA, c.Keys.TLS = tk.URI("ocsp"), tk.URI("tsa"), tk.URI("tls")
 		c.Keys.Token = tk.BaseURI("") + "&pin-source=file:" + tk.PINFile
@@ -237,20 +240,27 @@ func TestCeremony(t *testing.T) {
 	}
 
 	// serve starts on the ceremony's hierarchy without making another.
-	cfg, err := loadConfig(confPath)
+	cfg, err := config.Load(confPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.DataDir = data
-	a, err := newApp(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	srv, err := server.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.close()
-	if a.hier.Created || !a.hier.Root.Equal(root) || !a.hier.Issuing.Equal(iss) {
+	defer srv.Close()
+	h := srv.Hierarchy()
+	if h.Created || !h.Root.Equal(root) || !h.Issuing.Equal(iss) {
 		t.Fatal("serve did not take the ceremony's hierarchy")
 	}
-	if err := probeKey(a.hier.IssuingKey); err != nil {
+	d := sha256.Sum256([]byte("probe"))
+	if _, err := h.IssuingKey.Sign(rand.Reader, d[:], crypto.SHA256); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// colonHex writes b as OpenSSL prints fingerprints: AB:CD:...
+func colonHex(b []byte) string {
+	return strings.ReplaceAll(fmt.Sprintf("% X", b), " ", ":")
 }

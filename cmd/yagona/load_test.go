@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/internal/load"
 	"github.com/yagona/yagona/pkg/store/storetest"
 )
@@ -57,7 +58,7 @@ func runScenarios(t *testing.T, o load.Options, scenarios ...string) {
 // errors are counted by status: a mixed run at a rate cap, and requests to
 // a target that is gone.
 func TestLoadScenarios(t *testing.T) {
-	s := startServer(t, func(c *Config) { c.Log.Level = "error" })
+	s := startServer(t, func(c *config.Config) { c.Log.Level = "error" })
 	o := loadOptions(s.data, s)
 	runScenarios(t, o, "introspect", "verify", "login", "refresh", "ocsp")
 
@@ -77,7 +78,7 @@ func TestLoadScenarios(t *testing.T) {
 // TestLoadDeadTarget: a replica that does not answer shows as errors
 // without status for its target, the live one's requests pass.
 func TestLoadDeadTarget(t *testing.T) {
-	s := startServer(t, func(c *Config) { c.Log.Level = "error" })
+	s := startServer(t, func(c *config.Config) { c.Log.Level = "error" })
 	o := loadOptions(s.data, s)
 	o.Server += ",https://127.0.0.1:1"
 	o.Scenario = "introspect"
@@ -102,10 +103,10 @@ func TestLoadReplicas(t *testing.T) {
 		t.Skip("set YAGONA_TEST_REDIS_URL and YAGONA_TEST_POSTGRES_URL to run two replicas on PostgreSQL and Redis")
 	}
 	schemaURL := storetest.PostgresURL(t)
-	a := startServer(t, func(c *Config) {
+	a := startServer(t, func(c *config.Config) {
 		c.Store, c.Cache, c.Log.Level = schemaURL, rd, "error"
 	})
-	b := startServer(t, func(c *Config) {
+	b := startServer(t, func(c *config.Config) {
 		// The same deployment: data directory (keys) and public URL (the
 		// issuer) as the first replica.
 		c.Store, c.Cache, c.Log.Level = schemaURL, rd, "error"
@@ -121,8 +122,8 @@ func TestLoadReplicas(t *testing.T) {
 // not share login requests, so every cross-replica login fails, and says
 // where.
 func TestLoadCrossNeedsSharedState(t *testing.T) {
-	a := startServer(t, func(c *Config) { c.Log.Level = "error" })
-	b := startServer(t, func(c *Config) {
+	a := startServer(t, func(c *config.Config) { c.Log.Level = "error" })
+	b := startServer(t, func(c *config.Config) {
 		c.Log.Level, c.DataDir, c.PublicURL = "error", a.cfg.DataDir, a.cfg.PublicURL
 	})
 	o := loadOptions(a.data, a, b)

@@ -7,12 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
 
-	"github.com/yagona/yagona/internal/reqid"
+	"github.com/yagona/yagona/internal/config"
 )
 
 func main() {
@@ -47,8 +46,8 @@ func newRootCmd(out, errw io.Writer) *cobra.Command {
 }
 
 // config loads the configuration with the --data override applied.
-func (g *globals) config() (*Config, error) {
-	cfg, err := loadConfig(g.configPath)
+func (g *globals) config() (*config.Config, error) {
+	cfg, err := config.Load(g.configPath)
 	if err != nil {
 		return nil, err
 	}
@@ -56,24 +55,6 @@ func (g *globals) config() (*Config, error) {
 		cfg.DataDir = g.dataDir
 	}
 	return cfg, nil
-}
-
-func (g *globals) logger(cfg *Config) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(orString(cfg.Log.Level, "info")))
-	opts := &slog.HandlerOptions{Level: level}
-	// Records logged with a request's context carry its request_id.
-	if cfg.Log.Format == "json" {
-		return slog.New(reqid.LogHandler(slog.NewJSONHandler(g.errw, opts)))
-	}
-	return slog.New(reqid.LogHandler(slog.NewTextHandler(g.errw, opts)))
-}
-
-func orString(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // print writes v as JSON with --json, else the text from text().

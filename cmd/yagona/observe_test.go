@@ -20,6 +20,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/internal/load"
 	"github.com/yagona/yagona/internal/reqid"
 )
@@ -58,7 +59,7 @@ type observedServer struct {
 func startObserved(t *testing.T) observedServer {
 	t.Helper()
 	ltb := logTB{TB: t, mu: new(sync.Mutex), buf: new(bytes.Buffer)}
-	s := startServer(ltb, func(c *Config) { c.Log.Level, c.Log.Format = "debug", "json" })
+	s := startServer(ltb, func(c *config.Config) { c.Log.Level, c.Log.Format = "debug", "json" })
 	o := load.Options{Server: s.https, OCSPURL: s.http + "/ocsp", CAFile: filepath.Join(s.data, "certs", "root.pem"),
 		TokenFile: filepath.Join(s.data, "secrets", "admin-token"), Concurrency: 1, Certs: 1}
 	c, err := load.NewClient(o)

@@ -25,6 +25,7 @@ import (
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/validation"
 )
@@ -312,7 +313,7 @@ func TestOfficerLogsInWithCertificate(t *testing.T) {
 // person lists the certificates issued under their PINFL.
 func TestTransparencyLog(t *testing.T) {
 	needOpenSSL(t)
-	s := startServer(t, func(c *Config) { c.CA.LogInterval = 100 * time.Millisecond })
+	s := startServer(t, func(c *config.Config) { c.CA.LogInterval = 100 * time.Millisecond })
 	d1, d2 := t.TempDir(), t.TempDir()
 	serial1 := s.enrollWithOpenSSL(d1, "31204900012345", "citizen", nil)
 	work := t.TempDir()

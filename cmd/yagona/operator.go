@@ -3,28 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/yagona/yagona/ca"
-	"github.com/yagona/yagona/internal/operator"
-	"github.com/yagona/yagona/pkg/store"
+	"github.com/yagona/yagona/internal/server"
 )
-
-// storeURL is the configured database for commands that open the store on
-// the server's host, with the data directory made for a SQLite file.
-func (g *globals) storeURL() (string, error) {
-	cfg, err := g.config()
-	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return "", err
-	}
-	return cfg.storeURL(), nil
-}
 
 // newOperatorCmd manages operator credentials directly in the store, on
 // the server's host: the first administrator is made on first start, and
@@ -38,30 +23,15 @@ func newOperatorCmd(g *globals) *cobra.Command {
 		Short: "Create an operator credential and write its token to a file only the owner can read",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			url, err := g.storeURL()
+			cfg, err := g.config()
 			if err != nil {
 				return err
 			}
-			st, err := store.Open(cmd.Context(), url)
+			err = writeSecret(out, true, func() ([]byte, error) {
+				tok, err := server.AddOperator(cmd.Context(), cfg, id, time.Now())
+				return []byte(tok + "\n"), err
+			})
 			if err != nil {
-				return err
-			}
-			defer st.Close()
-			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-			if err != nil {
-				return err
-			}
-			tok, err := operator.Create(cmd.Context(), st, id, "officer", time.Now())
-			if err != nil {
-				f.Close()
-				os.Remove(out)
-				return err
-			}
-			if _, err := f.WriteString(tok + "\n"); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
 				return err
 			}
 			return g.print(map[string]string{"id": id, "token_file": out}, func(w io.Writer) {
@@ -92,19 +62,13 @@ func newOperatorGrantCmd(g *globals) *cobra.Command {
 			if role != "officer" && role != "admin" {
 				return fmt.Errorf("--role must be officer or admin")
 			}
-			url, err := g.storeURL()
+			cfg, err := g.config()
 			if err != nil {
 				return err
 			}
-			st, err := store.Open(cmd.Context(), url)
-			if err != nil {
+			if err := server.GrantRole(cmd.Context(), cfg, pinfl, role, time.Now()); err != nil {
 				return err
 			}
-			defer st.Close()
-			if err := st.CreateCredential(cmd.Context(), store.Credential{ID: personCredential(pinfl), Role: role, Hash: []byte{}, CreatedAt: time.Now()}); err != nil {
-				return err
-			}
-			_ = st.AppendAudit(cmd.Context(), store.AuditEvent{Time: time.Now(), Actor: "host", Action: "operator.grant", Subject: pinfl, Details: `{"role":"` + role + `"}`})
 			return g.print(map[string]string{"pinfl": pinfl, "role": role}, func(w io.Writer) {
 				fprintf(w, "%s may now receive the %s scopes at login\n", pinfl, role)
 			})
@@ -114,7 +78,3 @@ func newOperatorGrantCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&role, "role", "officer", "officer (ca:officer) or admin (ca:officer, ca:admin, clients:admin)")
 	return cmd
 }
-
-// personCredential is the credential id recording a person's role. It has
-// no secret: it cannot be used as an operator token.
-func personCredential(pinfl string) string { return "pinfl:" + pinfl }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/yagona/yagona/internal/apiclient"
 )
 
 func newRACmd(g *globals) *cobra.Command {
@@ -19,24 +21,14 @@ func newRACmd(g *globals) *cobra.Command {
 
 func newPersonAddCmd(g *globals) *cobra.Command {
 	var f clientFlags
-	var in struct {
-		PINFL      string `json:"pinfl"`
-		GivenName  string `json:"given_name"`
-		Surname    string `json:"surname"`
-		Patronymic string `json:"patronymic,omitempty"`
-		BirthDate  string `json:"birth_date"`
-	}
+	var in apiclient.Person
 	cmd := &cobra.Command{
 		Use:   "add",
 		Short: "Record a person",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.newClient(&f, true)
-			if err != nil {
-				return err
-			}
 			var out map[string]any
-			if err := c.do("POST", "/api/v1/persons", in, &out); err != nil {
+			if err := g.call(cmd.Context(), &f, true, "POST", "/api/v1/persons", in, &out); err != nil {
 				return err
 			}
 			return g.print(out, func(w io.Writer) { fprintf(w, "recorded person %s\n", in.PINFL) })
@@ -53,21 +45,14 @@ func newPersonAddCmd(g *globals) *cobra.Command {
 
 func newOrgAddCmd(g *globals) *cobra.Command {
 	var f clientFlags
-	var in struct {
-		TIN  string `json:"tin"`
-		Name string `json:"name"`
-	}
+	var in apiclient.Organization
 	cmd := &cobra.Command{
 		Use:   "add",
 		Short: "Record an organization (or rename it)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.newClient(&f, true)
-			if err != nil {
-				return err
-			}
 			var out map[string]any
-			if err := c.do("POST", "/api/v1/organizations", in, &out); err != nil {
+			if err := g.call(cmd.Context(), &f, true, "POST", "/api/v1/organizations", in, &out); err != nil {
 				return err
 			}
 			return g.print(out, func(w io.Writer) { fprintf(w, "recorded organization %s\n", in.TIN) })
@@ -82,31 +67,15 @@ func newOrgAddCmd(g *globals) *cobra.Command {
 func newEnrollCmd(g *globals) *cobra.Command {
 	var f clientFlags
 	var ttl time.Duration
-	var in struct {
-		PINFL      string `json:"pinfl"`
-		Profile    string `json:"profile"`
-		TIN        string `json:"tin,omitempty"`
-		Title      string `json:"title,omitempty"`
-		TTLSeconds int64  `json:"ttl_seconds,omitempty"`
-	}
+	var in apiclient.EnrollmentRequest
 	cmd := &cobra.Command{
 		Use:   "enroll",
 		Short: "Create an enrollment and print its one-time code",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.newClient(&f, true)
-			if err != nil {
-				return err
-			}
 			in.TTLSeconds = int64(ttl / time.Second)
-			var out struct {
-				ID        string    `json:"id"`
-				Code      string    `json:"enrollment_code"`
-				PINFL     string    `json:"pinfl"`
-				Profile   string    `json:"profile"`
-				ExpiresAt time.Time `json:"expires_at"`
-			}
-			if err := c.do("POST", "/api/v1/enrollments", in, &out); err != nil {
+			var out apiclient.Enrollment
+			if err := g.call(cmd.Context(), &f, true, "POST", "/api/v1/enrollments", in, &out); err != nil {
 				return err
 			}
 			return g.print(out, func(w io.Writer) {

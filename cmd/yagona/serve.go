@@ -2,20 +2,16 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
-	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"net/http"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/yagona/yagona/pkg/store"
+	"github.com/yagona/yagona/internal/ceremony"
+	"github.com/yagona/yagona/internal/config"
+	"github.com/yagona/yagona/internal/server"
 )
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -55,81 +51,15 @@ func newServeCmd(g *globals) *cobra.Command {
 }
 
 // serve runs the server on the given listeners until ctx ends.
-func serve(ctx context.Context, cfg *Config, g *globals, lnS, lnP net.Listener) error {
-	log := g.logger(cfg)
-	a, err := newApp(ctx, cfg, log)
+func serve(ctx context.Context, cfg *config.Config, g *globals, lnS, lnP net.Listener) error {
+	srv, err := server.New(ctx, cfg, cfg.Logger(g.errw))
 	if err != nil {
 		lnS.Close()
 		lnP.Close()
 		return err
 	}
-	defer a.close()
-	secure, open := a.handlers()
-	tlsCfg := &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-			return a.tlsCert.Load(), nil
-		},
-		// Holders prove their certificate for renewal and self-service
-		// revocation; the CA verifies the chain and status itself.
-		ClientAuth: tls.RequestClientCert,
-	}
-	srvS := newHTTPServer(secure, log)
-	srvS.TLSConfig = tlsCfg
-	srvP := newHTTPServer(open, log)
-	// Each replica renews its own system certificates; the shared jobs run
-	// on whichever replica holds their lease (internal/leader).
-	go a.runSystemCertRenewal(ctx, time.Hour)
-	go a.runReadiness(ctx, 15*time.Second)
-	a.runJobs(ctx)
-	// Status changes made by other replicas reach this one's OCSP cache.
-	if err := a.ocsp.Listen(ctx); err != nil {
-		return fmt.Errorf("ocsp invalidations: %w", err)
-	}
-	errc := make(chan error, 2)
-	go func() { errc <- srvS.Serve(tls.NewListener(lnS, tlsCfg)) }()
-	go func() { errc <- srvP.Serve(lnP) }()
-	log.Info("yagona serving", "https", lnS.Addr().String(), "http", lnP.Addr().String(),
-		"data", cfg.DataDir, "store", storeKind(cfg.Store), "cache", cacheKind(cfg.Cache))
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-		log.Error("listener failed", "err", err)
-	}
-	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = srvS.Shutdown(shut)
-	_ = srvP.Shutdown(shut)
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	return err
-}
-
-func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-}
-
-func cacheKind(url string) string {
-	if url == "memory" {
-		return url
-	}
-	return "redis"
-}
-
-func storeKind(url string) string {
-	if len(url) >= 7 && url[:7] == "sqlite:" {
-		return "sqlite"
-	}
-	return "postgres"
+	defer srv.Close()
+	return srv.Run(ctx, lnS, lnP)
 }
 
 func newInitCmd(g *globals) *cobra.Command {
@@ -142,17 +72,18 @@ func newInitCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := newApp(cmd.Context(), cfg, g.logger(cfg))
+			a, err := server.New(cmd.Context(), cfg, cfg.Logger(g.errw))
 			if err != nil {
 				return err
 			}
-			defer a.close()
-			res := map[string]any{"data_dir": cfg.DataDir, "root": a.hier.Root.Subject.String(),
-				"issuing": a.hier.Issuing.Subject.String(), "created": a.hier.Created,
-				"admin_token_file": cfg.dataPath("secrets/admin-token")}
+			defer a.Close()
+			h := a.Hierarchy()
+			res := map[string]any{"data_dir": cfg.DataDir, "root": h.Root.Subject.String(),
+				"issuing": h.Issuing.Subject.String(), "created": h.Created,
+				"admin_token_file": cfg.DataPath("secrets/admin-token")}
 			return g.print(res, func(w io.Writer) {
 				fprintf(w, "data directory: %s\nroot CA: %s\nissuing CA: %s\nadmin token file: %s\n",
-					cfg.DataDir, a.hier.Root.Subject, a.hier.Issuing.Subject, cfg.dataPath("secrets/admin-token"))
+					cfg.DataDir, h.Root.Subject, h.Issuing.Subject, cfg.DataPath("secrets/admin-token"))
 			})
 		},
 	}
@@ -164,17 +95,50 @@ func newMigrateCmd(g *globals) *cobra.Command {
 		Short: "Apply the embedded database migrations",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			url, err := g.storeURL()
+			cfg, err := g.config()
 			if err != nil {
 				return err
 			}
-			applied, err := store.Migrate(cmd.Context(), url)
+			applied, err := server.Migrate(cmd.Context(), cfg)
 			if err != nil {
-				return fmt.Errorf("migrate: %w", err)
+				return err
 			}
 			return g.print(map[string]any{"applied": applied}, func(w io.Writer) {
 				fprintf(w, "applied %d migrations\n", len(applied))
 			})
 		},
 	}
+}
+
+// newCeremonyCmd is the key ceremony: the root and issuing CA keys are
+// made on the PKCS#11 token, in front of witnesses, and certified through
+// the same code `serve` uses on a first start (ca.LoadHierarchy).
+func newCeremonyCmd(g *globals) *cobra.Command {
+	var operatorName string
+	cmd := &cobra.Command{
+		Use:   "ceremony",
+		Short: "Create the root and issuing CA keys on the PKCS#11 token, certify them and print a transcript for witnesses",
+		Long: `ceremony creates the root CA key (ECDSA P-384) and the issuing CA key
+(ECDSA P-256) on the PKCS#11 token(s) that keys.root and keys.issuing name,
+self-signs the root, certifies the issuing CA, and writes certs/root.pem and
+certs/issuing.pem in the data directory, where "yagona serve" reads them.
+It refuses to run when either key or certificate exists. The transcript goes
+to standard output and to ceremony/ in the data directory. See docs/hsm.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.config()
+			if err != nil {
+				return err
+			}
+			c := ceremony.Ceremony{Config: cfg, Operator: operatorName, ConfigPath: g.configPath}
+			path, err := c.Run(g.out)
+			if path != "" {
+				fprintf(g.errw, "transcript written to %s\n", path)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&operatorName, "operator", "", "full name of the operator running the ceremony (required)")
+	_ = cmd.MarkFlagRequired("operator")
+	return cmd
 }

@@ -1,31 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/asn1"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
-	"mime/multipart"
-	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/digitorus/timestamp"
 	"github.com/spf13/cobra"
-	"golang.org/x/crypto/ocsp"
 
-	"github.com/yagona/yagona/configs"
-	"github.com/yagona/yagona/pkg/cms"
+	"github.com/yagona/yagona/internal/config"
+	"github.com/yagona/yagona/pkg/cades"
+	"github.com/yagona/yagona/pkg/certfile"
 	"github.com/yagona/yagona/pkg/trust"
 	"github.com/yagona/yagona/pkg/validation"
 )
@@ -44,42 +33,22 @@ func newSignCmd(g *globals) *cobra.Command {
 			if err := f.needHolder(); err != nil {
 				return err
 			}
-			if level != "B-B" && level != "B-T" && level != "B-LT" {
+			lvl, err := cades.ParseLevel(level)
+			if err != nil {
 				return errors.New("--level must be B-B, B-T or B-LT")
 			}
 			doc, err := os.ReadFile(args[0])
 			if err != nil {
 				return err
 			}
-			chain, err := readCerts(f.certFile)
+			sg, err := g.signer(&f, tsaURL, lvl)
 			if err != nil {
 				return err
 			}
-			key, err := f.loadKey(f.keyFile)
+			sg.PSS = pss
+			sig, err := sg.Sign(cmd.Context(), doc, !attached, lvl)
 			if err != nil {
 				return err
-			}
-			signFn := cms.Sign
-			if pss {
-				signFn = cms.SignPSS
-			}
-			sig, err := signFn(doc, chain[0], chain[1:], key, !attached, time.Now())
-			if err != nil {
-				return err
-			}
-			if level == "B-T" || level == "B-LT" {
-				if sig, err = g.stamp(tsaURL, sig, detachedDoc(doc, attached)); err != nil {
-					return err
-				}
-			}
-			if level == "B-LT" {
-				resp, err := g.ownOCSP(&f, chain)
-				if err != nil {
-					return fmt.Errorf("B-LT: %w", err)
-				}
-				if sig, err = cms.AddOCSPResponses(sig, resp); err != nil {
-					return err
-				}
 			}
 			if out == "" {
 				out = args[0] + ".p7s"
@@ -105,73 +74,6 @@ func newSignCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// stamp adds a signature time-stamp from the TSA (tsaURL, or the
-// configuration's public_url.http/pki/tsa) to the one signer of sig.
-func (g *globals) stamp(tsaURL string, sig, detached []byte) ([]byte, error) {
-	if tsaURL == "" {
-		cfg, err := g.config()
-		if err != nil {
-			return nil, err
-		}
-		tsaURL = strings.TrimSuffix(cfg.PublicURL.HTTP, "/") + "/pki/tsa"
-	}
-	parsed, err := cms.Parse(sig, detached)
-	if err != nil {
-		return nil, err
-	}
-	tok, err := fetchTimestamp(tsaURL, parsed.Signers[0].Signature)
-	if err != nil {
-		return nil, fmt.Errorf("time-stamp: %w", err)
-	}
-	return cms.AddTimestamp(sig, 0, tok)
-}
-
-func detachedDoc(doc []byte, attached bool) []byte {
-	if attached {
-		return nil
-	}
-	return doc
-}
-
-// fetchTimestamp asks an RFC 3161 TSA for a token over data's SHA-256 and
-// checks the answer is for it, with our nonce.
-func fetchTimestamp(url string, data []byte) ([]byte, error) {
-	sum := sha256.Sum256(data)
-	nonce, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	req, err := (&timestamp.Request{HashAlgorithm: crypto.SHA256, HashedMessage: sum[:], Nonce: nonce, Certificates: true}).Marshal()
-	if err != nil {
-		return nil, err
-	}
-	client := &http.Client{Timeout: 15 * time.Second}
-	resp, err := client.Post(url, "application/timestamp-query", bytes.NewReader(req))
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("TSA answered %d", resp.StatusCode)
-	}
-	ts, err := timestamp.ParseResponse(body)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.Equal(ts.HashedMessage, sum[:]) || ts.Nonce == nil || ts.Nonce.Cmp(nonce) != 0 {
-		return nil, errors.New("the TSA answered for another request")
-	}
-	var r struct {
-		Status asn1.RawValue
-		Token  asn1.RawValue
-	}
-	if _, err := asn1.Unmarshal(body, &r); err != nil {
-		return nil, err
-	}
-	return r.Token.FullBytes, nil
-}
-
 // newVerifyCmd is `yagona verify FILE [SIG]`: the server validates and
 // reports; the command fails unless every signature is TOTAL-PASSED.
 func newVerifyCmd(g *globals) *cobra.Command {
@@ -189,39 +91,15 @@ func newVerifyCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var body bytes.Buffer
-			mw := multipart.NewWriter(&body)
-			add := func(field, path string) error {
-				b, err := os.ReadFile(path)
-				if err != nil {
-					return err
-				}
-				w, err := mw.CreateFormFile(field, filepath.Base(path))
-				if err != nil {
-					return err
-				}
-				_, err = w.Write(b)
-				return err
-			}
+			doc, sig := "", args[0]
 			if len(args) == 2 {
-				if err := errors.Join(add("document", args[0]), add("signature", args[1])); err != nil {
-					return err
-				}
-			} else if err := add("signature", args[0]); err != nil {
-				return err
+				doc, sig = args[0], args[1]
 			}
-			if err := mw.Close(); err != nil {
-				return err
-			}
-			data, err := answer(c.http.Post(c.base+"/api/v1/signatures/verify", mw.FormDataContentType(), &body))
+			rep, err := c.Verify(cmd.Context(), doc, sig)
 			if err != nil {
 				return err
 			}
-			var rep validation.Report
-			if err := json.Unmarshal(data, &rep); err != nil {
-				return err
-			}
-			if err := g.print(rep, func(w io.Writer) { printReport(w, &rep) }); err != nil {
+			if err := g.print(rep, func(w io.Writer) { printReport(w, rep) }); err != nil {
 				return err
 			}
 			if rep.Indication != validation.TotalPassed {
@@ -240,7 +118,11 @@ func newVerifyCmd(g *globals) *cobra.Command {
 // comes only from OCSP responses carried in the signature (B-LT), so a
 // B-B or B-T signature is INDETERMINATE TRY_LATER offline.
 func (g *globals) verifyOffline(trustFile string, args []string) error {
-	certs, err := readCerts(trustFile)
+	certs, err := certfile.Read(trustFile)
+	if err != nil {
+		return err
+	}
+	pol, err := config.ValidationPolicy()
 	if err != nil {
 		return err
 	}
@@ -254,14 +136,6 @@ func (g *globals) verifyOffline(trustFile string, args []string) error {
 		return err
 	}
 	tv, err := trust.NewVerifier(anchors...)
-	if err != nil {
-		return err
-	}
-	b, err := configs.Files.ReadFile("validation-policy.yaml")
-	if err != nil {
-		return err
-	}
-	pol, err := validation.ParsePolicy(b)
 	if err != nil {
 		return err
 	}
@@ -330,37 +204,20 @@ func newCosignCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			attached := false
-			if _, err := cms.Verify(prev, doc); err != nil {
-				s, err2 := cms.Verify(prev, nil)
-				if err2 != nil || !bytes.Equal(s.Content, doc) {
-					return fmt.Errorf("%s is not a valid signature of %s: %w", args[1], args[0], err)
-				}
-				attached = true
-			}
-			chain, err := readCerts(f.certFile)
-			if err != nil {
-				return err
-			}
-			key, err := f.loadKey(f.keyFile)
-			if err != nil {
-				return err
-			}
-			mine, err := cms.Sign(doc, chain[0], chain[1:], key, !attached, time.Now())
-			if err != nil {
-				return err
-			}
+			lvl := cades.LevelB
 			if level == "B-T" {
-				if mine, err = g.stamp(tsaURL, mine, detachedDoc(doc, attached)); err != nil {
-					return err
-				}
+				lvl = cades.LevelT
 			}
-			combined, err := cms.Combine(prev, mine)
+			sg, err := g.signer(&f, tsaURL, lvl)
 			if err != nil {
 				return err
 			}
-			if _, err := cms.Verify(combined, detachedDoc(doc, attached)); err != nil {
-				return fmt.Errorf("the combined signature does not verify: %w", err)
+			combined, err := sg.Cosign(cmd.Context(), doc, prev, lvl)
+			if errors.Is(err, cades.ErrNotSignatureOf) {
+				return fmt.Errorf("%s is not a valid signature of %s: %w", args[1], args[0], err)
+			}
+			if err != nil {
+				return err
 			}
 			if out == "" {
 				out = args[1]
@@ -380,59 +237,38 @@ func newCosignCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// ownOCSP validates the signer's chain against the trust anchor, then asks
-// the OCSP responder the certificate names (only after that validation)
-// and checks the answer before it goes into a B-LT signature.
-func (g *globals) ownOCSP(f *clientFlags, chain []*x509.Certificate) ([]byte, error) {
-	if len(chain) < 2 {
-		return nil, errors.New("--cert must hold the issuing CA after the certificate")
+// signer is the holder's signer (--cert, --key) with what level needs:
+// the TSA (--tsa, else public_url.http/pki/tsa) from B-T on, the trust
+// anchor (--ca-file, else the data directory's root) for B-LT.
+func (g *globals) signer(f *clientFlags, tsaURL string, level cades.Level) (*cades.Signer, error) {
+	chain, err := certfile.Read(f.certFile)
+	if err != nil {
+		return nil, err
 	}
-	caFile := f.caFile
-	if caFile == "" {
+	key, err := f.loadKey(f.keyFile)
+	if err != nil {
+		return nil, err
+	}
+	s := &cades.Signer{Chain: chain, Key: key, TSA: tsaURL}
+	if level != cades.LevelB && s.TSA == "" {
 		cfg, err := g.config()
 		if err != nil {
 			return nil, err
 		}
-		caFile = cfg.dataPath("certs/root.pem")
+		s.TSA = strings.TrimSuffix(cfg.PublicURL.HTTP, "/") + "/pki/tsa"
 	}
-	certs, err := readCerts(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("trust anchor: %w (pass --ca-file)", err)
+	if level == cades.LevelLT {
+		caFile := f.caFile
+		if caFile == "" {
+			cfg, err := g.config()
+			if err != nil {
+				return nil, err
+			}
+			caFile = cfg.DataPath("certs/root.pem")
+		}
+		if s.Roots, err = certfile.Read(caFile); err != nil {
+			return nil, fmt.Errorf("trust anchor: %w (pass --ca-file)", err)
+		}
 	}
-	anchors, err := trust.AnchorsFrom(certs, func(int, *x509.Certificate) string { return caFile })
-	if err != nil {
-		return nil, fmt.Errorf("trust anchor %s: %w (pass --ca-file)", caFile, err)
-	}
-	tv, err := trust.NewVerifier(anchors...)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := tv.Verify(chain[0], chain[1:], trust.DocumentSignature, time.Now()); err != nil {
-		return nil, fmt.Errorf("your certificate does not chain to the trust anchor: %w", err)
-	}
-	if len(chain[0].OCSPServer) == 0 {
-		return nil, errors.New("the certificate names no OCSP responder")
-	}
-	req, err := ocsp.CreateRequest(chain[0], chain[1], nil)
-	if err != nil {
-		return nil, err
-	}
-	client := &http.Client{Timeout: 15 * time.Second}
-	resp, err := client.Post(chain[0].OCSPServer[0], "application/ocsp-request", bytes.NewReader(req))
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return nil, err
-	}
-	r, err := ocsp.ParseResponseForCert(body, chain[0], chain[1])
-	if err != nil {
-		return nil, fmt.Errorf("OCSP answer: %w", err)
-	}
-	if r.Status != ocsp.Good {
-		return nil, errors.New("OCSP says the certificate is not good")
-	}
-	return body, nil
+	return s, nil
 }

@@ -1,59 +1,19 @@
 package main
 
 import (
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/yagona/yagona/pkg/httpjson"
+	"github.com/yagona/yagona/pkg/certfile"
 	"github.com/yagona/yagona/pkg/translog"
 )
-
-// logOrigin names the log: the public HTTPS host and /log.
-func logOrigin(cfg *Config) string {
-	u, err := url.Parse(cfg.PublicURL.HTTPS)
-	if err != nil || u.Host == "" {
-		return "yagona/log"
-	}
-	return u.Host + "/log"
-}
-
-// myLogEntries lists the log entries of the person an access token (scope
-// pinfl) names: every certificate ever issued under their PINFL.
-func (a *app) myLogEntries(w http.ResponseWriter, r *http.Request) {
-	tok, ok := httpjson.Bearer(r)
-	at, err := a.idp.VerifyAccessToken(r, tok)
-	if !ok || err != nil || at.PINFL == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="yagona", scope="openid pinfl"`)
-		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusUnauthorized, "unauthorized", "an access token with scope pinfl is required"))
-		return
-	}
-	es, err := a.store.LogEntriesOf(r.Context(), at.PINFL)
-	if err != nil {
-		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusServiceUnavailable, "unavailable", "try again"))
-		return
-	}
-	out := make([]map[string]any, 0, len(es))
-	for _, e := range es {
-		item := map[string]any{"index": e.Index, "kind": e.Kind, "ref": e.Ref, "logged_at": e.CreatedAt.Format(time.RFC3339)}
-		if e.Kind == "certificate" {
-			if c, err := x509.ParseCertificate(e.Data); err == nil {
-				item["subject"], item["not_before"], item["not_after"] = c.Subject.String(), c.NotBefore, c.NotAfter
-			}
-		}
-		out = append(out, item)
-	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"pinfl": at.PINFL, "entries": out})
-}
 
 // newLogCmd is `yagona log`: fetch proofs from a server, and verify them
 // offline against the log's verifier key.
@@ -89,7 +49,7 @@ func newLogFetchCmd(g *globals) *cobra.Command {
 			default:
 				return errors.New("give --what key|checkpoint, --serial, or --from and --to")
 			}
-			body, err := answer(c.http.Get(c.base + path))
+			body, err := c.Get(cmd.Context(), path)
 			if err != nil {
 				return err
 			}
@@ -127,21 +87,17 @@ func newLogVerifyCmd(g *globals) *cobra.Command {
 				if err := readJSONFile(bundle, &b); err != nil {
 					return err
 				}
-				tree, err := translog.VerifyCheckpoint([]byte(b.Checkpoint), vkey)
-				if err != nil {
-					return err
-				}
+				var entry []byte
 				if certFile != "" {
-					certs, err := readCerts(certFile)
+					certs, err := certfile.Read(certFile)
 					if err != nil {
 						return err
 					}
-					if string(b.Leaf) != string(translog.LeafData("certificate", certs[0].Raw)) {
-						return errors.New("the proof is for another entry than this certificate")
-					}
+					entry = translog.LeafData("certificate", certs[0].Raw)
 				}
-				if err := translog.VerifyInclusion(tree, b.Index, b.Leaf, b.Proof); err != nil {
-					return fmt.Errorf("inclusion proof: %w", err)
+				tree, err := b.Verify(vkey, entry)
+				if err != nil {
+					return err
 				}
 				return g.print(map[string]any{"verified": true, "kind": b.Kind, "ref": b.Ref, "index": b.Index, "tree_size": tree.Size, "origin": tree.Origin},
 					func(w io.Writer) {
@@ -150,26 +106,13 @@ func newLogVerifyCmd(g *globals) *cobra.Command {
 			case oldCP != "" && newCP != "" && consistency != "":
 				ob, err1 := os.ReadFile(oldCP)
 				nb, err2 := os.ReadFile(newCP)
-				if err := errors.Join(err1, err2); err != nil {
-					return err
-				}
-				older, err := translog.VerifyCheckpoint(ob, vkey)
-				if err != nil {
-					return fmt.Errorf("--old: %w", err)
-				}
-				newer, err := translog.VerifyCheckpoint(nb, vkey)
-				if err != nil {
-					return fmt.Errorf("--new: %w", err)
-				}
 				var cb translog.ConsistencyBundle
-				if err := readJSONFile(consistency, &cb); err != nil {
+				if err := errors.Join(err1, err2, readJSONFile(consistency, &cb)); err != nil {
 					return err
 				}
-				if cb.From != older.Size || cb.To != newer.Size {
-					return fmt.Errorf("the proof is from %d to %d, the checkpoints are %d and %d", cb.From, cb.To, older.Size, newer.Size)
-				}
-				if err := translog.VerifyConsistency(older, newer, cb.Proof); err != nil {
-					return fmt.Errorf("consistency proof: %w", err)
+				older, newer, err := cb.Verify(vkey, ob, nb)
+				if err != nil {
+					return err
 				}
 				return g.print(map[string]any{"verified": true, "from": older.Size, "to": newer.Size},
 					func(w io.Writer) {

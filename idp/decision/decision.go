@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yagona/yagona/idp"
 	"github.com/yagona/yagona/pkg/httpjson"
 	"github.com/yagona/yagona/pkg/ident"
 	"github.com/yagona/yagona/pkg/store"
@@ -53,8 +54,11 @@ type Principal struct {
 	Scopes   []string
 }
 
-// Authenticate reads the caller's access token; an error means 401.
-type Authenticate func(r *http.Request) (*Principal, error)
+// Tokens verifies the callers' bearer access tokens; *idp.Provider
+// satisfies it.
+type Tokens interface {
+	VerifyAccessToken(r *http.Request, token string) (*idp.AccessToken, error)
+}
 
 // Signer is one required signer of a policy: a person by PINFL, or
 // whoever holds a position in an organization (by TIN).
@@ -75,7 +79,7 @@ type Policy struct {
 type Config struct {
 	Store      Store
 	Validator  *validation.Validator
-	Auth       Authenticate
+	Tokens     Tokens
 	PublicURL  string // https base of the public page, e.g. https://id.example.uz
 	Now        func() time.Time
 	Logger     *slog.Logger

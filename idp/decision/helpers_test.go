@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/yagona/yagona/configs"
+	"github.com/yagona/yagona/idp"
 	"github.com/yagona/yagona/idp/decision"
 	"github.com/yagona/yagona/pkg/store"
 	"github.com/yagona/yagona/pkg/trust"
@@ -55,24 +56,22 @@ const (
 
 func person(pinfl string) string { return "person:" + pinfl }
 
-// auth is the test double of the provider's access-token check.
-func auth(r *http.Request) (*decision.Principal, error) {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		return nil, errors.New("no bearer token")
-	}
+// testTokens is the test double of the provider's access-token check.
+type testTokens struct{}
+
+func (testTokens) VerifyAccessToken(_ *http.Request, tok string) (*idp.AccessToken, error) {
 	switch tok {
 	case tokService:
-		return &decision.Principal{ClientID: "registry", Scopes: []string{"decisions"}}, nil
+		return &idp.AccessToken{ClientID: "registry", Scopes: []string{"decisions"}}, nil
 	case tokOtherService:
-		return &decision.Principal{ClientID: "other", Scopes: []string{"decisions"}}, nil
+		return &idp.AccessToken{ClientID: "other", Scopes: []string{"decisions"}}, nil
 	case tokNoScope:
-		return &decision.Principal{ClientID: "registry", Scopes: []string{"openid"}}, nil
+		return &idp.AccessToken{ClientID: "registry", Scopes: []string{"openid"}}, nil
 	case tokNoClient:
-		return &decision.Principal{Scopes: []string{"decisions"}}, nil
+		return &idp.AccessToken{Scopes: []string{"decisions"}}, nil
 	}
 	if pinfl, ok := strings.CutPrefix(tok, "person:"); ok {
-		return &decision.Principal{ClientID: "yagona-cli", PINFL: pinfl, Scopes: []string{"openid", "pinfl"}}, nil
+		return &idp.AccessToken{ClientID: "yagona-cli", PINFL: pinfl, Scopes: []string{"openid", "pinfl"}}, nil
 	}
 	return nil, errors.New("unknown token")
 }
@@ -114,7 +113,7 @@ func newEnv(t *testing.T) *env {
 	}
 	v := &validation.Validator{Policy: pol, Now: clk.Now, Trust: tv}
 	e := &env{t: t, pki: p, store: st, clock: clk, mux: http.NewServeMux()}
-	e.svc = decision.New(decision.Config{Store: st, Validator: v, Auth: auth, PublicURL: "https://id.test", Now: clk.Now})
+	e.svc = decision.New(decision.Config{Store: st, Validator: v, Tokens: testTokens{}, PublicURL: "https://id.test", Now: clk.Now})
 	e.svc.Register(e.mux)
 	return e
 }

@@ -37,7 +37,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 }
 
 func (s *Service) principal(w http.ResponseWriter, r *http.Request) (*Principal, bool) {
-	p, err := s.cfg.Auth(r)
+	p, err := s.authenticate(r)
 	if err != nil || p == nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="yagona"`)
 		s.fail(w, r, bad(http.StatusUnauthorized, "unauthorized", "an access token is required"))

@@ -127,6 +127,43 @@ func Bootstrap(ctx context.Context, st Store, path string, now time.Time) (bool,
 	return true, f.Close()
 }
 
+// PersonCredential is the credential id recording a person's role. It
+// has no secret: it cannot be used as an operator token.
+func PersonCredential(pinfl string) string { return "pinfl:" + pinfl }
+
+// PersonRole returns the role Grant recorded for a person ("officer",
+// "admin"), or "" if none.
+func (a *Authenticator) PersonRole(ctx context.Context, pinfl string) (string, error) {
+	c, err := a.st.GetCredential(ctx, PersonCredential(pinfl))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("operator: %w", err)
+	}
+	return c.Role, nil
+}
+
+// GrantStore is what Grant needs: the credentials and the audit trail.
+type GrantStore interface {
+	Store
+	AppendAudit(ctx context.Context, e store.AuditEvent) error
+}
+
+// Grant records that a person (by PINFL) holds role, "officer" or
+// "admin", so that they receive its scopes when they log in with their
+// own certificate; the audit trail says the host did it.
+func Grant(ctx context.Context, st GrantStore, pinfl, role string, now time.Time) error {
+	if role != "officer" && role != "admin" {
+		return fmt.Errorf("operator: role %q is not officer or admin", role)
+	}
+	if err := st.CreateCredential(ctx, store.Credential{ID: PersonCredential(pinfl), Role: role, Hash: []byte{}, CreatedAt: now}); err != nil {
+		return fmt.Errorf("operator: grant %s: %w", pinfl, err)
+	}
+	_ = st.AppendAudit(ctx, store.AuditEvent{Time: now, Actor: "host", Action: "operator.grant", Subject: pinfl, Details: `{"role":"` + role + `"}`})
+	return nil
+}
+
 // ReadToken reads a token written by Bootstrap.
 func ReadToken(path string) (string, error) {
 	b, err := os.ReadFile(path)

@@ -53,3 +53,33 @@ func TestBootstrapAndAuthenticate(t *testing.T) {
 		}
 	}
 }
+
+// TestGrant: a granted person has a role but no usable token; a person
+// without a grant has no role; a second grant is refused.
+func TestGrant(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "op.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const pinfl = "31204900012345"
+	if err := operator.Grant(ctx, st, pinfl, "superuser", time.Now()); err == nil {
+		t.Fatal("an unknown role was granted")
+	}
+	if err := operator.Grant(ctx, st, pinfl, "officer", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := operator.Grant(ctx, st, pinfl, "admin", time.Now()); err == nil {
+		t.Fatal("a second grant was recorded")
+	}
+	auth := operator.NewAuthenticator(st)
+	for _, tc := range []struct{ pinfl, want string }{{pinfl, "officer"}, {"41204900012345", ""}} {
+		if role, err := auth.PersonRole(ctx, tc.pinfl); err != nil || role != tc.want {
+			t.Errorf("role of %s: %q %v, want %q", tc.pinfl, role, err, tc.want)
+		}
+	}
+	if _, err := auth.Authenticate(ctx, "yop_"+operator.PersonCredential(pinfl)+"_"+strings.Repeat("a", 43)); !errors.Is(err, operator.ErrInvalid) {
+		t.Fatalf("a person credential authenticated: %v", err)
+	}
+}

@@ -3,10 +3,10 @@ package trust
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
+
+	"github.com/yagona/yagona/pkg/certfile"
 )
 
 // Anchor is a trusted certificate authority: its root, the intermediates
@@ -64,7 +64,7 @@ func (a Anchor) Check() error {
 // each) and checks it. Status and FailOpen are the caller's to set.
 func LoadAnchor(name, rootFile string, intermediateFiles ...string) (Anchor, error) {
 	a := Anchor{Name: name}
-	roots, err := ReadCertificates(rootFile)
+	roots, err := certfile.Read(rootFile)
 	if err != nil {
 		return a, fmt.Errorf("%w %q: root: %w", ErrAnchor, name, err)
 	}
@@ -73,7 +73,7 @@ func LoadAnchor(name, rootFile string, intermediateFiles ...string) (Anchor, err
 	}
 	a.Root = roots[0]
 	for _, f := range intermediateFiles {
-		cs, err := ReadCertificates(f)
+		cs, err := certfile.Read(f)
 		if err != nil {
 			return a, fmt.Errorf("%w %q: intermediates: %w", ErrAnchor, name, err)
 		}
@@ -116,35 +116,6 @@ func AnchorsFrom(certs []*x509.Certificate, name func(i int, root *x509.Certific
 			return nil, err
 		}
 		out = append(out, a)
-	}
-	return out, nil
-}
-
-// ReadCertificates reads the CERTIFICATE blocks of a PEM file, skipping
-// other blocks; a file without one is an error.
-func ReadCertificates(path string) ([]*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []*x509.Certificate
-	for {
-		var blk *pem.Block
-		blk, b = pem.Decode(b)
-		if blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no certificate", path)
 	}
 	return out, nil
 }

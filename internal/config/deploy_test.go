@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"os"
@@ -20,7 +20,7 @@ func TestDeploymentFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := parseConfig(prod)
+	cfg, err := Parse(prod)
 	if err != nil {
 		t.Fatal(err)
 	}

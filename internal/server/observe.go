@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 )
 
 // observer holds the process-wide request recorder and the readiness
-// metrics. One per app; its metrics are registered once.
+// metrics. One per Server; its metrics are registered once.
 type observer struct {
 	access   *access.Recorder
 	ready    *prometheus.GaugeVec
@@ -21,7 +21,7 @@ type observer struct {
 	latency  *prometheus.HistogramVec
 }
 
-func (a *app) newObserver() (*observer, error) {
+func (a *Server) newObserver() (*observer, error) {
 	rec, err := access.New(access.Config{Logger: a.log, Registerer: a.registry, Route: outsideMuxRoute})
 	if err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func (a *app) newObserver() (*observer, error) {
 // edge wraps a listener's handler: each request gets an id (X-Request-ID,
 // in the logs as request_id), an access-log line at debug level and the
 // yagona_http_* metrics.
-func (a *app) edge(listener string, h http.Handler) http.Handler {
+func (a *Server) edge(listener string, h http.Handler) http.Handler {
 	return reqid.Middleware(a.obs.access.Wrap(listener, h))
 }
 
@@ -70,7 +70,7 @@ var readyComponents = []string{"store", "cache", "issuing_key"}
 
 // checkReady runs the readiness checks and records them in the metrics;
 // it returns the names of the components that failed.
-func (a *app) checkReady(ctx context.Context) []string {
+func (a *Server) checkReady(ctx context.Context) []string {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	var problems []string
@@ -95,7 +95,7 @@ func (a *app) checkReady(ctx context.Context) []string {
 
 // runReadiness checks readiness every interval, so yagona_ready is
 // current whether or not anything probes /readyz.
-func (a *app) runReadiness(ctx context.Context, interval time.Duration) {
+func (a *Server) runReadiness(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"crypto/x509"
@@ -12,14 +12,14 @@ import (
 // validator alike: our own CA first (status from its records), then each
 // of idp.external_anchors, loaded and checked by trust.LoadAnchor (status
 // from the OCSP responder its certificates name, unless "none").
-func (a *app) newTrust() (*trust.Verifier, error) {
+func (a *Server) newTrust() (*trust.Verifier, error) {
 	anchors := []trust.Anchor{{Name: "yagona", Root: a.hier.Root, Intermediates: []*x509.Certificate{a.hier.Issuing}, Status: a.auth}}
 	for i, ea := range a.cfg.IDP.ExternalAnchors {
 		inter := make([]string, len(ea.Intermediates))
 		for j, f := range ea.Intermediates {
-			inter[j] = a.cfg.dataPath(f)
+			inter[j] = a.cfg.DataPath(f)
 		}
-		an, err := trust.LoadAnchor(ea.Name, a.cfg.dataPath(ea.Root), inter...)
+		an, err := trust.LoadAnchor(ea.Name, a.cfg.DataPath(ea.Root), inter...)
 		if err != nil {
 			return nil, fmt.Errorf("idp.external_anchors[%d]: %w", i, err)
 		}
@@ -31,6 +31,3 @@ func (a *app) newTrust() (*trust.Verifier, error) {
 	}
 	return trust.NewVerifier(anchors...)
 }
-
-// readCerts reads the certificates of a PEM file.
-func readCerts(path string) ([]*x509.Certificate, error) { return trust.ReadCertificates(path) }

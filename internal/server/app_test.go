@@ -1,33 +1,32 @@
-package main
+package server
 
 import (
 	"context"
 	"crypto"
 	"io"
 	"log/slog"
-	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/yagona/yagona/ca"
+	"github.com/yagona/yagona/internal/config"
 )
 
 // TestSystemCertRenewal: a revoked OCSP signer or TLS certificate is
 // replaced while the server runs, and the responder signs with the new one.
 func TestSystemCertRenewal(t *testing.T) {
-	cfg, err := loadConfig("")
+	cfg, err := config.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.DataDir = t.TempDir()
 	ctx := context.Background()
-	a, err := newApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.close()
+	defer a.Close()
 	oldOCSP, oldTLS := a.ocspCert.Load(), a.tlsCert.Load().Leaf
 
 	a.refreshSystemCerts(ctx) // nothing to do
@@ -57,37 +56,4 @@ func TestSystemCertRenewal(t *testing.T) {
 	if !resp.Certificate.Equal(newOCSP) || resp.Status != ocsp.Revoked {
 		t.Fatalf("answer signed by %v with status %d", resp.Certificate.SerialNumber, resp.Status)
 	}
-}
-
-// TestJobLeadership: a lone replica holds every job's lease and says so
-// in its metrics.
-func TestJobLeadership(t *testing.T) {
-	s := startServer(t, nil)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		body := string(s.fetch(s.http + "/metrics"))
-		all := true
-		for _, job := range []string{"crl", "log", "decisions", "token-keys"} {
-			if !strings.Contains(body, `yagona_job_leader{lease="`+job+`"} 1`) {
-				all = false
-			}
-		}
-		if all {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not leading every job:\n%s", grepLines(body, "yagona_job_leader"))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func grepLines(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }

@@ -1,4 +1,8 @@
-package main
+// Package config is the schema of Yagona's configuration file
+// (configs/*.yaml) and its validation: unknown keys are errors, and
+// Validate reports every problem at once. The server (internal/server)
+// translates it into the typed configurations of ca and idp.
+package config
 
 import (
 	"bytes"
@@ -17,7 +21,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/configs"
 	"github.com/yagona/yagona/pkg/kms"
 )
@@ -144,8 +147,8 @@ type ProfileConfig struct {
 	Renewable    bool          `yaml:"renewable"`
 }
 
-// loadConfig reads path, or the embedded default when path is empty.
-func loadConfig(path string) (*Config, error) {
+// Load reads path, or the embedded default when path is empty.
+func Load(path string) (*Config, error) {
 	var data []byte
 	var err error
 	if path == "" {
@@ -156,24 +159,25 @@ func loadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return parseConfig(data)
+	return Parse(data)
 }
 
-func parseConfig(data []byte) (*Config, error) {
+// Parse reads a configuration from data and validates it.
+func Parse(data []byte) (*Config, error) {
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	if err := c.validate(); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	return &c, nil
 }
 
-// validate reports every problem at once.
-func (c *Config) validate() error {
+// Validate reports every problem at once.
+func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("config: "+format, args...)) }
 	for name, addr := range map[string]string{"listen.https": c.Listen.HTTPS, "listen.http": c.Listen.HTTP} {
@@ -244,17 +248,17 @@ func (c *Config) validate() error {
 	default:
 		bad("log.format: %q is not text or json", c.Log.Format)
 	}
-	if _, err := c.profiles(); err != nil {
+	if _, err := c.CAProfiles(); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := parseOID(c.CA.TSAPolicy); err != nil {
+	if _, err := ParseOID(c.CA.TSAPolicy); err != nil {
 		bad("ca.tsa_policy: %v", err)
 	}
 	if c.IDP.SubjectSecretEnv == "" && c.IDP.SubjectSecretFile == "" {
 		bad("idp: subject_secret_env or subject_secret_file is required")
 	}
 	for oid, lp := range c.IDP.LoginPolicies {
-		if _, err := parseOID(oid); err != nil {
+		if _, err := ParseOID(oid); err != nil {
 			bad("idp.login_policies: %v", err)
 		}
 		switch lp.ACR {
@@ -292,44 +296,8 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
-// profiles converts the configured profiles to the CA's typed form.
-func (c *Config) profiles() (map[string]ca.Profile, error) {
-	if len(c.Profiles) == 0 {
-		return nil, errors.New("config: profiles: at least one is needed")
-	}
-	out := make(map[string]ca.Profile, len(c.Profiles))
-	var errs []error
-	for name, pc := range c.Profiles {
-		p := ca.Profile{Name: name, Validity: pc.Validity, Organization: pc.Organization, Title: pc.Title,
-			Service: pc.Service, System: pc.System, Renewable: pc.Renewable}
-		oid, err := parseOID(pc.Policy)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("config: profiles.%s.policy: %w", name, err))
-		}
-		p.Policy = oid
-		for _, ku := range pc.KeyUsage {
-			v, ok := ca.KeyUsageByName[ku]
-			if !ok {
-				errs = append(errs, fmt.Errorf("config: profiles.%s.key_usage: unknown %q", name, ku))
-			}
-			p.KeyUsage |= v
-		}
-		for _, eku := range pc.ExtKeyUsage {
-			v, ok := ca.ExtKeyUsageByName[eku]
-			if !ok {
-				errs = append(errs, fmt.Errorf("config: profiles.%s.ext_key_usage: unknown %q", name, eku))
-			}
-			p.ExtKeyUsage = append(p.ExtKeyUsage, v)
-		}
-		if err := p.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("config: %w", err))
-		}
-		out[name] = p
-	}
-	return out, errors.Join(errs...)
-}
-
-func parseOID(s string) (asn1.ObjectIdentifier, error) {
+// ParseOID parses a dotted object identifier such as 2.999.1.
+func ParseOID(s string) (asn1.ObjectIdentifier, error) {
 	parts := strings.Split(s, ".")
 	if len(parts) < 2 {
 		return nil, fmt.Errorf("%q is not a dotted OID", s)
@@ -345,33 +313,18 @@ func parseOID(s string) (asn1.ObjectIdentifier, error) {
 	return oid, nil
 }
 
-// tokenKeyURI returns how token-signing keys are named: nil (files) unless
-// keys.token names a PKCS#11 token, where each key is object oidc-<kid>.
-func (c *Config) tokenKeyURI() func(kid string) string {
-	if c.Keys.Token == "" {
-		return nil
-	}
-	base, err := kms.ParseURI(c.Keys.Token)
-	if err != nil { // validate refused it already
-		return nil
-	}
-	return func(kid string) string {
-		return kms.KeyURI{Scheme: "pkcs11", PKCS11: base.PKCS11.WithObject("oidc-" + kid)}.String()
-	}
-}
-
-// dataPath resolves a path relative to the data directory.
-func (c *Config) dataPath(p string) string {
+// DataPath resolves a path relative to the data directory.
+func (c *Config) DataPath(p string) string {
 	if filepath.IsAbs(p) {
 		return p
 	}
 	return filepath.Join(c.DataDir, p)
 }
 
-// storeURL resolves a relative SQLite file against the data directory.
-func (c *Config) storeURL() string {
+// StoreURL resolves a relative SQLite file against the data directory.
+func (c *Config) StoreURL() string {
 	if f, ok := strings.CutPrefix(c.Store, "sqlite:"); ok {
-		return "sqlite:" + c.dataPath(f)
+		return "sqlite:" + c.DataPath(f)
 	}
 	return c.Store
 }

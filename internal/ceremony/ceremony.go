@@ -1,4 +1,10 @@
-package main
+// Package ceremony is the key ceremony: the root and issuing CA keys are
+// made on a PKCS#11 token, in front of witnesses, and certified through
+// the code the server uses on a first start (ca.LoadHierarchy); a
+// transcript of what was made (token, object, algorithm, public-key and
+// certificate fingerprints) is printed and kept in the data directory,
+// ending in its own SHA-256 and a line for the witnesses. docs/hsm.md.
+package ceremony
 
 import (
 	"crypto/sha256"
@@ -13,60 +19,27 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/yagona/yagona/ca"
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/pkg/kms"
 )
 
-// newCeremonyCmd is the key ceremony: the root and issuing CA keys are
-// made on the PKCS#11 token, in front of witnesses, and certified through
-// the same code `serve` uses on a first start (ca.LoadHierarchy).
-func newCeremonyCmd(g *globals) *cobra.Command {
-	var operatorName string
-	cmd := &cobra.Command{
-		Use:   "ceremony",
-		Short: "Create the root and issuing CA keys on the PKCS#11 token, certify them and print a transcript for witnesses",
-		Long: `ceremony creates the root CA key (ECDSA P-384) and the issuing CA key
-(ECDSA P-256) on the PKCS#11 token(s) that keys.root and keys.issuing name,
-self-signs the root, certifies the issuing CA, and writes certs/root.pem and
-certs/issuing.pem in the data directory, where "yagona serve" reads them.
-It refuses to run when either key or certificate exists. The transcript goes
-to standard output and to ceremony/ in the data directory. See docs/hsm.md.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.config()
-			if err != nil {
-				return err
-			}
-			c := ceremony{cfg: cfg, operator: operatorName, configPath: g.configPath, now: time.Now}
-			path, err := c.run(g.out)
-			if path != "" {
-				fprintf(g.errw, "transcript written to %s\n", path)
-			}
-			return err
-		},
-	}
-	cmd.Flags().StringVar(&operatorName, "operator", "", "full name of the operator running the ceremony (required)")
-	_ = cmd.MarkFlagRequired("operator")
-	return cmd
-}
+// Ceremony is one run of `yagona ceremony`.
+type Ceremony struct {
+	Config     *config.Config
+	Operator   string           // the full name of the operator running it
+	ConfigPath string           // the configuration file, for the transcript; empty: the embedded default
+	Now        func() time.Time // nil: time.Now
 
-// ceremony is one run of `yagona ceremony`.
-type ceremony struct {
-	cfg        *Config
-	operator   string
-	configPath string
-	now        func() time.Time
-	lines      []string
-	out        io.Writer
+	lines []string
+	out   io.Writer
 }
 
 // say adds a line to the transcript and prints it.
-func (c *ceremony) say(format string, args ...any) {
+func (c *Ceremony) say(format string, args ...any) {
 	l := fmt.Sprintf(format, args...)
 	c.lines = append(c.lines, l)
-	fprintf(c.out, "%s\n", l)
+	_, _ = fmt.Fprintln(c.out, l)
 }
 
 // ceremonyKey is one of the two keys the ceremony makes.
@@ -75,14 +48,19 @@ type ceremonyKey struct {
 	u               kms.PKCS11URI
 }
 
-// run performs the ceremony and returns the transcript's path (empty if it
-// refused before starting).
-func (c *ceremony) run(out io.Writer) (string, error) {
+// Run performs the ceremony, printing the transcript to out, and returns
+// the transcript's path (empty if it refused before starting). A
+// certificate or key that exists already is an error wrapping
+// fs.ErrExist: a ceremony never reuses either.
+func (c *Ceremony) Run(out io.Writer) (string, error) {
 	c.out = out
-	if strings.TrimSpace(c.operator) == "" {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if strings.TrimSpace(c.Operator) == "" {
 		return "", errors.New("ceremony: --operator must name the operator")
 	}
-	keys := []ceremonyKey{{name: "Root CA", uri: c.cfg.Keys.Root, cert: "root.pem"}, {name: "Issuing CA", uri: c.cfg.Keys.Issuing, cert: "issuing.pem"}}
+	keys := []ceremonyKey{{name: "Root CA", uri: c.Config.Keys.Root, cert: "root.pem"}, {name: "Issuing CA", uri: c.Config.Keys.Issuing, cert: "issuing.pem"}}
 	for i, k := range keys {
 		u, err := kms.ParseURI(k.uri)
 		if err != nil {
@@ -92,8 +70,8 @@ func (c *ceremony) run(out io.Writer) (string, error) {
 			return "", fmt.Errorf("ceremony: the %s key must be on a PKCS#11 token (keys.root and keys.issuing: pkcs11:...;object=LABEL?...)", k.name)
 		}
 		keys[i].u = u.PKCS11
-		if _, err := os.Stat(c.cfg.dataPath(filepath.Join("certs", k.cert))); err == nil {
-			return "", fmt.Errorf("ceremony: certs/%s exists in %s: the hierarchy was made already: %w", k.cert, c.cfg.DataDir, fs.ErrExist)
+		if _, err := os.Stat(c.Config.DataPath(filepath.Join("certs", k.cert))); err == nil {
+			return "", fmt.Errorf("ceremony: certs/%s exists in %s: the hierarchy was made already: %w", k.cert, c.Config.DataDir, fs.ErrExist)
 		}
 	}
 	if r, i := keys[0].u, keys[1].u; r.ModulePath == i.ModulePath && r.Token == i.Token && r.Serial == i.Serial &&
@@ -102,7 +80,7 @@ func (c *ceremony) run(out io.Writer) (string, error) {
 	}
 	tokens := &kms.Tokens{}
 	defer tokens.Close()
-	ks := keyStore{opts: kms.Options{BaseDir: c.cfg.DataDir, Tokens: tokens}}
+	ks := kms.KeyStore{Options: kms.Options{BaseDir: c.Config.DataDir, Tokens: tokens}}
 	infos := make([]kms.TokenInfo, len(keys))
 	for i, k := range keys {
 		ok, err := ks.Exists(k.uri)
@@ -112,11 +90,11 @@ func (c *ceremony) run(out io.Writer) (string, error) {
 		if ok {
 			return "", fmt.Errorf("ceremony: the %s key (object %q) exists on the token; a ceremony never reuses a key: %w", k.name, k.u.Object, fs.ErrExist)
 		}
-		if infos[i], err = tokens.Info(k.uri, ks.opts); err != nil {
+		if infos[i], err = tokens.Info(k.uri, ks.Options); err != nil {
 			return "", err
 		}
 	}
-	start := c.now().UTC()
+	start := c.Now().UTC()
 	c.header(start)
 	h, err := c.makeHierarchy(ks)
 	if err != nil {
@@ -137,7 +115,7 @@ func (c *ceremony) run(out io.Writer) (string, error) {
 	return c.write(start)
 }
 
-func (c *ceremony) header(start time.Time) {
+func (c *Ceremony) header(start time.Time) {
 	host, err := os.Hostname()
 	if err != nil {
 		host = "(unknown: " + err.Error() + ")"
@@ -145,21 +123,21 @@ func (c *ceremony) header(start time.Time) {
 	c.say("YAGONA KEY CEREMONY TRANSCRIPT")
 	c.say("")
 	c.say("Time (UTC):   %s", start.Format(time.RFC3339))
-	c.say("Operator:     %s", c.operator)
+	c.say("Operator:     %s", c.Operator)
 	c.say("Host:         %s", host)
-	c.say("Config:       %s", orString(c.configPath, "(embedded default)"))
-	c.say("Data dir:     %s", c.cfg.DataDir)
-	c.say("Organization: %s", c.cfg.CA.Organization)
+	c.say("Config:       %s", orDefault(c.ConfigPath))
+	c.say("Data dir:     %s", c.Config.DataDir)
+	c.say("Organization: %s", c.Config.CA.Organization)
 }
 
 // makeHierarchy creates both keys and certificates through the code path
 // serve takes on a first start.
-func (c *ceremony) makeHierarchy(ks keyStore) (*ca.Hierarchy, error) {
-	linter, err := ca.NewLinter(c.cfg.CA.LintExclude)
+func (c *Ceremony) makeHierarchy(ks kms.KeyStore) (*ca.Hierarchy, error) {
+	linter, err := ca.NewLinter(c.Config.CA.LintExclude)
 	if err != nil {
 		return nil, err
 	}
-	h, err := ca.LoadHierarchy(hierarchyConfig(c.cfg, ks, linter, slog.New(slog.DiscardHandler)))
+	h, err := ca.LoadHierarchy(c.Config.Hierarchy(ks, linter, slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +150,7 @@ func (c *ceremony) makeHierarchy(ks keyStore) (*ca.Hierarchy, error) {
 	return h, nil
 }
 
-func (c *ceremony) key(k ceremonyKey, info kms.TokenInfo, cert *x509.Certificate) {
+func (c *Ceremony) key(k ceremonyKey, info kms.TokenInfo, cert *x509.Certificate) {
 	alg, _ := kms.AlgorithmOf(cert.PublicKey)
 	spki := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
 	fp := sha256.Sum256(cert.Raw)
@@ -195,9 +173,9 @@ func (c *ceremony) key(k ceremonyKey, info kms.TokenInfo, cert *x509.Certificate
 	c.say("  SHA-256:        %s", colonHex(fp[:]))
 }
 
-func (c *ceremony) footer() {
+func (c *Ceremony) footer() {
 	c.say("")
-	c.say("Finished (UTC): %s", c.now().UTC().Format(time.RFC3339))
+	c.say("Finished (UTC): %s", c.Now().UTC().Format(time.RFC3339))
 	sum := sha256.Sum256([]byte(strings.Join(c.lines, "\n") + "\n"))
 	c.say("Transcript SHA-256 (every line above): %x", sum)
 	c.say("")
@@ -206,8 +184,8 @@ func (c *ceremony) footer() {
 
 // write stores the transcript under ceremony/ in the data directory,
 // never over an earlier one.
-func (c *ceremony) write(start time.Time) (string, error) {
-	dir := c.cfg.dataPath("ceremony")
+func (c *Ceremony) write(start time.Time) (string, error) {
+	dir := c.Config.DataPath("ceremony")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("ceremony: transcript: %w", err)
 	}
@@ -224,6 +202,13 @@ func (c *ceremony) write(start time.Time) (string, error) {
 		return "", fmt.Errorf("ceremony: transcript: %w", err)
 	}
 	return path, nil
+}
+
+func orDefault(path string) string {
+	if path == "" {
+		return "(embedded default)"
+	}
+	return path
 }
 
 // colonHex writes b as OpenSSL prints fingerprints: AB:CD:...

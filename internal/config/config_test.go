@@ -1,8 +1,6 @@
-package main
+package config
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -26,12 +24,12 @@ func TestConfigs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := parseConfig(data)
+		cfg, err := Parse(data)
 		if err != nil {
 			t.Errorf("%s: %v", e.Name(), err)
 			continue
 		}
-		ps, err := cfg.profiles()
+		ps, err := cfg.CAProfiles()
 		if err != nil || len(ps) != 5 {
 			t.Errorf("%s: %d profiles, %v", e.Name(), len(ps), err)
 		}
@@ -41,14 +39,14 @@ func TestConfigs(t *testing.T) {
 // TestConfigErrors: unknown keys are errors, and validation reports every
 // problem at once.
 func TestConfigErrors(t *testing.T) {
-	if _, err := parseConfig([]byte("data_dir: x\nlisten_typo: 1\n")); err == nil || !strings.Contains(err.Error(), "listen_typo") {
+	if _, err := Parse([]byte("data_dir: x\nlisten_typo: 1\n")); err == nil || !strings.Contains(err.Error(), "listen_typo") {
 		t.Fatalf("unknown key: %v", err)
 	}
 	dev, _ := configs.Files.ReadFile(configs.Default)
 	bad := strings.NewReplacer("https: 127.0.0.1:8443", "https: nonsense", "cache: memory", "cache: memcached",
 		"policy: 2.999.860.1.1", "policy: not-an-oid", "[clientAuth, emailProtection]", "[clientAuth, telepathy]",
 		"crl_shard_width: 24h", "crl_shard_width: 5m").Replace(string(dev)) + "jobs:\n  lease: 1s\n"
-	_, err := parseConfig([]byte(bad))
+	_, err := Parse([]byte(bad))
 	if err == nil {
 		t.Fatal("bad config accepted")
 	}
@@ -70,7 +68,7 @@ func TestConfigKeyURIs(t *testing.T) {
 		"tls: file:keys/tls.key", "tls: file:keys/tls.key\n  token: pkcs11:token=t;object=x?module-path=/m.so&pin-source=/p",
 		"root: file:keys/root.key", "root: keys/root.key",
 	).Replace(string(dev))
-	_, err := parseConfig([]byte(bad))
+	_, err := Parse([]byte(bad))
 	if err == nil {
 		t.Fatal("bad key URIs accepted")
 	}
@@ -93,58 +91,6 @@ func FuzzParseConfig(f *testing.F) {
 	}
 	f.Add([]byte("profiles: {x: {policy: 1.2, validity: 1h}}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = parseConfig(data)
+		_, _ = Parse(data)
 	})
-}
-
-// TestMigrateCommand: `yagona migrate` applies the migrations once.
-func TestMigrateCommand(t *testing.T) {
-	dir := t.TempDir() + "/not-yet"
-	run := func() string {
-		var out, errb strings.Builder
-		cmd := newRootCmd(&out, &errb)
-		cmd.SetArgs([]string{"migrate", "--json", "--data", dir})
-		if err := cmd.Execute(); err != nil {
-			t.Fatalf("%v: %s", err, errb.String())
-		}
-		return out.String()
-	}
-	if first := run(); !strings.Contains(first, "00001_initial.sql") {
-		t.Fatalf("first run: %s", first)
-	}
-	if again := run(); strings.Contains(again, ".sql") {
-		t.Fatalf("second run applied again: %s", again)
-	}
-}
-
-// TestInitCommand: `yagona init` makes the hierarchy once; a second run
-// reuses it.
-func TestInitCommand(t *testing.T) {
-	dir := t.TempDir()
-	run := func() string {
-		var out, errb strings.Builder
-		cmd := newRootCmd(&out, &errb)
-		cmd.SetArgs([]string{"init", "--json", "--data", dir})
-		if err := cmd.Execute(); err != nil {
-			t.Fatalf("%v: %s", err, errb.String())
-		}
-		return out.String()
-	}
-	if first := run(); !strings.Contains(first, `"created": true`) || !strings.Contains(first, "Yagona Development Root CA") {
-		t.Fatalf("first init: %s", first)
-	}
-	if again := run(); !strings.Contains(again, `"created": false`) {
-		t.Fatalf("second init: %s", again)
-	}
-	for _, f := range []string{"certs/root.pem", "certs/issuing.pem", "certs/ocsp.pem", "certs/tls.pem", "keys/root.key", "secrets/admin-token"} {
-		fi, err := os.Stat(filepath.Join(dir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.HasPrefix(f, "keys/") || strings.HasPrefix(f, "secrets/") {
-			if fi.Mode().Perm() != 0o600 {
-				t.Errorf("%s has mode %v", f, fi.Mode().Perm())
-			}
-		}
-	}
 }

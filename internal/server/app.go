@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -29,7 +29,7 @@ import (
 	"github.com/yagona/yagona/ca/tsa"
 	"github.com/yagona/yagona/idp"
 	"github.com/yagona/yagona/idp/decision"
-	"github.com/yagona/yagona/internal/leader"
+	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/internal/operator"
 	"github.com/yagona/yagona/pkg/cache"
 	"github.com/yagona/yagona/pkg/kms"
@@ -39,9 +39,9 @@ import (
 	"github.com/yagona/yagona/pkg/validation"
 )
 
-// app is the wired server: what `serve` runs and `init` creates.
-type app struct {
-	cfg      *Config
+// Server is the wired server: what `serve` runs and `init` creates.
+type Server struct {
+	cfg      *config.Config
 	log      *slog.Logger
 	store    store.Store
 	cache    cache.Cache
@@ -50,7 +50,7 @@ type app struct {
 	api      *api.Server
 	tlsCert  atomic.Pointer[tls.Certificate] // the HTTPS listener's, swapped on renewal
 	ocspCert atomic.Pointer[x509.Certificate]
-	ks       keyStore
+	ks       kms.KeyStore
 	ocspSC   ca.SystemCert
 	tlsSC    ca.SystemCert
 	tsaSC    ca.SystemCert
@@ -72,26 +72,17 @@ type app struct {
 	obs        *observer
 }
 
-// keyStore adapts pkg/kms to ca.KeyStore.
-type keyStore struct{ opts kms.Options }
-
-func (k keyStore) Load(uri string) (crypto.Signer, error) { return kms.Load(uri, k.opts) }
-func (k keyStore) Create(uri, alg string) (crypto.Signer, error) {
-	return kms.Create(uri, kms.Algorithm(alg), k.opts)
-}
-func (k keyStore) Exists(uri string) (bool, error) { return kms.Exists(uri, k.opts) }
-
 // passphrase finds the key passphrase: the environment variable, else the
 // file; in development (generate_passphrase) a missing file is created
 // with a random passphrase, and the log says so.
-func passphrase(cfg *Config, log *slog.Logger) ([]byte, error) {
+func passphrase(cfg *config.Config, log *slog.Logger) ([]byte, error) {
 	return loadSecret(cfg, log, "keys: passphrase", cfg.Keys.PassphraseEnv, cfg.Keys.PassphraseFile, cfg.Keys.GeneratePassphrase)
 }
 
 // loadSecret reads a secret from the environment variable env, else from
 // file (relative to the data directory); with generate, a missing file is
 // created with 256 random bits and the log says so.
-func loadSecret(cfg *Config, log *slog.Logger, what, env, file string, generate bool) ([]byte, error) {
+func loadSecret(cfg *config.Config, log *slog.Logger, what, env, file string, generate bool) ([]byte, error) {
 	if env != "" {
 		if v := os.Getenv(env); v != "" {
 			return []byte(v), nil
@@ -100,7 +91,7 @@ func loadSecret(cfg *Config, log *slog.Logger, what, env, file string, generate 
 			return nil, fmt.Errorf("%s: environment variable %s is empty", what, env)
 		}
 	}
-	path := cfg.dataPath(file)
+	path := cfg.DataPath(file)
 	b, err := os.ReadFile(path)
 	if err == nil {
 		if p := strings.TrimSpace(string(b)); p != "" {
@@ -126,7 +117,7 @@ func loadSecret(cfg *Config, log *slog.Logger, what, env, file string, generate 
 	return []byte(p), nil
 }
 
-func openCache(ctx context.Context, cfg *Config) (cache.Cache, error) {
+func openCache(ctx context.Context, cfg *config.Config) (cache.Cache, error) {
 	switch {
 	case cfg.Cache == "memory":
 		return cache.NewMemory(time.Now), nil
@@ -138,11 +129,11 @@ func openCache(ctx context.Context, cfg *Config) (cache.Cache, error) {
 
 // newApp opens storage, loads (or on first start creates) the CA
 // hierarchy and wires the CA, the OCSP responder and the HTTP edge.
-func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err error) {
-	a := &app{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, err error) {
+	a := &Server{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
-			a.close()
+			a.Close()
 		}
 	}()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -152,7 +143,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
-	if a.store, err = store.Open(ctx, cfg.storeURL()); err != nil {
+	if a.store, err = store.Open(ctx, cfg.StoreURL()); err != nil {
 		return nil, err
 	}
 	if a.cache, err = openCache(ctx, cfg); err != nil {
@@ -164,13 +155,13 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	}
 	// One Tokens for the process: every key on a PKCS#11 token shares its
 	// login and session pool; close() closes them.
-	ks := keyStore{opts: kms.Options{BaseDir: cfg.DataDir, Passphrase: pass, Tokens: &kms.Tokens{}}}
+	ks := kms.KeyStore{Options: kms.Options{BaseDir: cfg.DataDir, Passphrase: pass, Tokens: &kms.Tokens{}}}
 	a.ks = ks
 	linter, err := ca.NewLinter(cfg.CA.LintExclude)
 	if err != nil {
 		return nil, err
 	}
-	a.hier, err = ca.LoadHierarchy(hierarchyConfig(cfg, ks, linter, log))
+	a.hier, err = ca.LoadHierarchy(cfg.Hierarchy(ks, linter, log))
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +169,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	if err != nil {
 		return nil, err
 	}
-	profiles, err := cfg.profiles()
+	profiles, err := cfg.CAProfiles()
 	if err != nil {
 		return nil, err
 	}
@@ -198,9 +189,9 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	if err != nil {
 		return nil, err
 	}
-	a.ocspSC = ca.SystemCert{Kind: "ocsp", CertPath: cfg.dataPath("certs/ocsp.pem"), KeyURI: cfg.Keys.OCSP,
+	a.ocspSC = ca.SystemCert{Kind: "ocsp", CertPath: cfg.DataPath("certs/ocsp.pem"), KeyURI: cfg.Keys.OCSP,
 		Validity: orDefault(cfg.CA.OCSPCertValidity, 90*24*time.Hour)}
-	a.tlsSC = ca.SystemCert{Kind: "tls", CertPath: cfg.dataPath("certs/tls.pem"), KeyURI: cfg.Keys.TLS, Hosts: cfg.TLSHosts,
+	a.tlsSC = ca.SystemCert{Kind: "tls", CertPath: cfg.DataPath("certs/tls.pem"), KeyURI: cfg.Keys.TLS, Hosts: cfg.TLSHosts,
 		Validity: orDefault(cfg.CA.TLSCertValidity, 365*24*time.Hour)}
 	ocspCert, ocspKey, err := a.auth.SystemCertificate(ctx, ks, a.ocspSC)
 	if err != nil {
@@ -224,14 +215,14 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	if err != nil {
 		return nil, err
 	}
-	a.tsaSC = ca.SystemCert{Kind: "tsa", CertPath: cfg.dataPath("certs/tsa.pem"), KeyURI: cfg.Keys.TSA,
+	a.tsaSC = ca.SystemCert{Kind: "tsa", CertPath: cfg.DataPath("certs/tsa.pem"), KeyURI: cfg.Keys.TSA,
 		Validity: orDefault(cfg.CA.TSACertValidity, 365*24*time.Hour)}
 	tsaCert, tsaKey, err := a.auth.SystemCertificate(ctx, ks, a.tsaSC)
 	if err != nil {
 		return nil, err
 	}
 	a.tsaCert.Store(tsaCert)
-	tsaPolicy, _ := parseOID(cfg.CA.TSAPolicy)
+	tsaPolicy, _ := config.ParseOID(cfg.CA.TSAPolicy)
 	if a.tsa, err = tsa.New(tsa.Config{Cert: tsaCert, Signer: tsaKey, Policy: tsaPolicy, Accuracy: cfg.CA.TSAAccuracy,
 		Logger: log, Registerer: a.registry}); err != nil {
 		return nil, err
@@ -249,42 +240,32 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (_ *app, err err
 	if a.valid, err = a.newValidator(); err != nil {
 		return nil, err
 	}
-	a.decide = decision.New(decision.Config{Store: a.store, Validator: a.valid, Auth: a.decisionAuth,
-		PublicURL: strings.TrimSuffix(cfg.PublicURL.HTTPS, "/"), Logger: log})
-	created, err := operator.Bootstrap(ctx, a.store, cfg.dataPath("secrets/admin-token"), time.Now())
+	created, err := operator.Bootstrap(ctx, a.store, cfg.DataPath("secrets/admin-token"), time.Now())
 	if err != nil {
 		return nil, err
 	}
 	if created {
-		log.Warn("created the administrator credential; its token is in a file only the owner can read", "file", cfg.dataPath("secrets/admin-token"))
+		log.Warn("created the administrator credential; its token is in a file only the owner can read", "file", cfg.DataPath("secrets/admin-token"))
 	}
 	if err := a.newIDP(ctx); err != nil {
 		return nil, err
 	}
-	a.api = api.New(api.Config{Authority: a.auth, Operators: operator.NewAuthenticator(a.store), Tokens: officerTokens{a}, Limiter: a.cache,
+	a.decide = decision.New(decision.Config{Store: a.store, Validator: a.valid, Tokens: a.idp,
+		PublicURL: strings.TrimSuffix(cfg.PublicURL.HTTPS, "/"), Logger: log})
+	a.api = api.New(api.Config{Authority: a.auth, Operators: operator.NewAuthenticator(a.store), Tokens: caTokens{a.idp}, Limiter: a.cache,
 		Roots: []*x509.Certificate{a.hier.Root}, OCSP: a.ocsp, FailuresPerMinute: cfg.CA.FailuresPerMinute,
 		Logger: log, Registerer: a.registry})
 	return a, nil
 }
 
-// hierarchyConfig says where the CA hierarchy lives, for serve and for the
-// key ceremony alike.
-func hierarchyConfig(cfg *Config, ks ca.KeyStore, linter *ca.Linter, log *slog.Logger) ca.HierarchyConfig {
-	return ca.HierarchyConfig{
-		CertDir: cfg.dataPath("certs"), Keys: ks, RootKey: cfg.Keys.Root, IssuingKey: cfg.Keys.Issuing,
-		Organization: cfg.CA.Organization, RootName: cfg.CA.RootName, IssuingName: cfg.CA.IssuingName,
-		Linter: linter, Logger: log,
-	}
-}
-
-func (a *app) setTLS(cert *x509.Certificate, key crypto.Signer) {
+func (a *Server) setTLS(cert *x509.Certificate, key crypto.Signer) {
 	a.tlsCert.Store(&tls.Certificate{Certificate: [][]byte{cert.Raw, a.hier.Issuing.Raw}, PrivateKey: key, Leaf: cert})
 }
 
 // refreshSystemCerts renews the OCSP signer and the TLS certificate when a
 // third of their life is left (or they were revoked) and puts the new ones
 // into service without a restart.
-func (a *app) refreshSystemCerts(ctx context.Context) {
+func (a *Server) refreshSystemCerts(ctx context.Context) {
 	if cert, key, err := a.auth.SystemCertificate(ctx, a.ks, a.ocspSC); err != nil {
 		a.log.ErrorContext(ctx, "ocsp signer renewal failed", "err", err)
 	} else if cur := a.ocspCert.Load(); !cert.Equal(cur) {
@@ -314,7 +295,7 @@ func (a *app) refreshSystemCerts(ctx context.Context) {
 }
 
 // runSystemCertRenewal checks the system certificates every interval.
-func (a *app) runSystemCertRenewal(ctx context.Context, interval time.Duration) {
+func (a *Server) runSystemCertRenewal(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -334,7 +315,7 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-func (a *app) close() {
+func (a *Server) Close() {
 	if a.local != nil {
 		_ = a.local.Close()
 	}
@@ -344,14 +325,14 @@ func (a *app) close() {
 	if a.store != nil {
 		_ = a.store.Close()
 	}
-	if err := a.ks.opts.Tokens.Close(); err != nil {
+	if err := a.ks.Options.Tokens.Close(); err != nil {
 		a.log.Warn("closing PKCS#11 tokens failed", "err", err)
 	}
 }
 
 // handlers builds the HTTPS mux (API, PKI, operations) and the plain HTTP
 // mux (PKI and operations only).
-func (a *app) handlers() (https, plain http.Handler) {
+func (a *Server) Handlers() (https, plain http.Handler) {
 	ops := func(mux *http.ServeMux) {
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 		mux.HandleFunc("GET /readyz", a.ready)
@@ -360,7 +341,7 @@ func (a *app) handlers() (https, plain http.Handler) {
 	secure := http.NewServeMux()
 	secure.Handle("/pki/tsa", a.tsa)
 	secure.Handle("/log/", a.tlog.Handler())
-	secure.HandleFunc("GET /api/v1/log/mine", a.myLogEntries)
+	secure.Handle("GET /api/v1/log/mine", personLog{tokens: a.idp, entries: a.store})
 	secure.Handle("POST /api/v1/signatures/verify", validation.Handler(a.valid))
 	a.decide.Register(secure)
 	secure.Handle("/verify", a.idp.VerifyPage(a.valid))
@@ -378,7 +359,7 @@ func (a *app) handlers() (https, plain http.Handler) {
 
 // ready answers 200 only when the store and cache answer and the CA keys
 // sign (checkReady, which also records yagona_ready).
-func (a *app) ready(w http.ResponseWriter, r *http.Request) {
+func (a *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if problems := a.checkReady(r.Context()); len(problems) > 0 {
 		http.Error(w, "not ready\n"+strings.Join(problems, "\n")+"\n", http.StatusServiceUnavailable)
 		return
@@ -393,66 +374,6 @@ func probeKey(k crypto.Signer) error {
 	return err
 }
 
-// sweepStatus is the status-sweep job: it catches up on status changes
-// whose OCSP invalidation or CRL reissue a replica could not finish (see
-// ca.Authority.SweepStatusChanges). A new leader looks two minutes back.
-func (a *app) sweepStatus(ctx context.Context) {
-	if a.sweepSince.IsZero() || time.Since(a.sweepSince) > 10*time.Minute {
-		a.sweepSince = time.Now().Add(-2 * time.Minute)
-	}
-	// Ten seconds of overlap: a transaction stamped before the last sweep
-	// may commit after it.
-	seen, next, err := a.auth.SweepStatusChanges(ctx, a.sweepSince.Add(-10*time.Second), a.sweepSeen)
-	if err != nil {
-		a.log.ErrorContext(ctx, "status sweep failed", "err", err)
-		return
-	}
-	a.sweepSeen = seen
-	if next.After(a.sweepSince) {
-		a.sweepSince = next
-	}
-}
-
-// presignOCSP is the OCSP refresh job: it signs the answers of every
-// live certificate ahead of demand, renewing those past half their
-// validity, so clients are served from the cache.
-func (a *app) presignOCSP(ctx context.Context) {
-	start := time.Now()
-	n, err := a.auth.PresignOCSP(ctx, a.ocsp)
-	if err != nil {
-		a.log.WarnContext(ctx, "ocsp presign stopped", "signed", n, "err", err)
-		return
-	}
-	a.log.InfoContext(ctx, "ocsp presign done", "signed", n, "took", time.Since(start).Round(time.Millisecond))
-}
-
-// runJobs starts the periodic jobs that must run on one replica at a time,
-// each behind its own lease: CRL refresh, the log sequencer, decision
-// expiry and webhooks, token-key rotation. yagona_job_leader{lease} is 1 on
-// the replica running a job.
-func (a *app) runJobs(ctx context.Context) {
-	gauge := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "yagona_job_leader",
-		Help: "1 while this replica holds the job's lease and runs it."}, []string{"lease"})
-	_ = a.registry.Register(gauge)
-	holder := leader.NewHolder()
-	jobs := []struct {
-		name     string
-		interval time.Duration
-		run      func(context.Context)
-	}{
-		{"crl", time.Minute, a.auth.RefreshCRL},
-		{"log", orDefault(a.cfg.CA.LogInterval, 10*time.Second), a.tlog.Step},
-		{"decisions", 5 * time.Second, a.decide.Sweep},
-		{"token-keys", time.Hour, a.idp.RotateKeys},
-		{"status-sweep", 5 * time.Second, a.sweepStatus},
-		{"ocsp-presign", orDefault(a.cfg.CA.OCSPValidity, time.Hour) / 8, a.presignOCSP},
-	}
-	ttl := orDefault(a.cfg.Jobs.Lease, 15*time.Second)
-	for _, j := range jobs {
-		// The lease is renewed every third of its life on its own
-		// goroutine, whatever the job's interval; a dead leader is
-		// replaced within ttl.
-		el := leader.New(a.store, j.name, holder, ttl, a.log, gauge.WithLabelValues(j.name))
-		go el.Every(ctx, j.interval, j.run)
-	}
-}
+// Hierarchy is the CA hierarchy the server loaded or, on its first start,
+// created.
+func (a *Server) Hierarchy() *ca.Hierarchy { return a.hier }
