@@ -102,24 +102,10 @@ func (p *Provider) ringKeys(ctx context.Context, force bool) ([]*ringKey, error)
 }
 
 // RotateKeys makes, publishes and retires token-signing keys as due: one
-// round of RunKeyRotation, for a job leader to call.
+// round of rotation, for the job leader to call.
 func (p *Provider) RotateKeys(ctx context.Context) {
 	if err := p.rotateKeys(ctx); err != nil {
 		p.log.ErrorContext(ctx, "token key rotation failed", "err", err)
-	}
-}
-
-// RunKeyRotation checks the signing keys every interval until ctx ends.
-func (p *Provider) RunKeyRotation(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			p.RotateKeys(ctx)
-		}
 	}
 }
 

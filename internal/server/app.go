@@ -262,35 +262,47 @@ func (a *Server) setTLS(cert *x509.Certificate, key crypto.Signer) {
 	a.tlsCert.Store(&tls.Certificate{Certificate: [][]byte{cert.Raw, a.hier.Issuing.Raw}, PrivateKey: key, Leaf: cert})
 }
 
-// refreshSystemCerts renews the OCSP signer and the TLS certificate when a
-// third of their life is left (or they were revoked) and puts the new ones
-// into service without a restart.
+// refreshSystemCerts renews the OCSP signer, the TSA's and the TLS
+// certificate when a third of their life is left (or they were revoked)
+// and puts the new ones into service without a restart.
 func (a *Server) refreshSystemCerts(ctx context.Context) {
-	if cert, key, err := a.auth.SystemCertificate(ctx, a.ks, a.ocspSC); err != nil {
-		a.log.ErrorContext(ctx, "ocsp signer renewal failed", "err", err)
-	} else if cur := a.ocspCert.Load(); !cert.Equal(cur) {
-		if err := a.ocsp.SetSigner(cert, key); err != nil {
-			a.log.ErrorContext(ctx, "ocsp signer swap failed", "err", err)
-		} else {
-			a.ocspCert.Store(cert)
-			a.log.InfoContext(ctx, "ocsp signer renewed", "serial", cert.SerialNumber.Text(16), "not_after", cert.NotAfter)
+	for _, sc := range []struct {
+		sc      ca.SystemCert
+		current func() *x509.Certificate
+		swap    func(*x509.Certificate, crypto.Signer) error
+	}{
+		{a.ocspSC, a.ocspCert.Load, func(c *x509.Certificate, k crypto.Signer) error {
+			if err := a.ocsp.SetSigner(c, k); err != nil {
+				return err
+			}
+			a.ocspCert.Store(c)
+			return nil
+		}},
+		{a.tsaSC, a.tsaCert.Load, func(c *x509.Certificate, k crypto.Signer) error {
+			if err := a.tsa.SetSigner(c, k); err != nil {
+				return err
+			}
+			a.tsaCert.Store(c)
+			return nil
+		}},
+		{a.tlsSC, func() *x509.Certificate { return a.tlsCert.Load().Leaf }, func(c *x509.Certificate, k crypto.Signer) error {
+			a.setTLS(c, k)
+			return nil
+		}},
+	} {
+		cert, key, err := a.auth.SystemCertificate(ctx, a.ks, sc.sc)
+		if err != nil {
+			a.log.ErrorContext(ctx, "system certificate renewal failed", "kind", sc.sc.Kind, "err", err)
+			continue
 		}
-	}
-	if cert, key, err := a.auth.SystemCertificate(ctx, a.ks, a.tsaSC); err != nil {
-		a.log.ErrorContext(ctx, "tsa certificate renewal failed", "err", err)
-	} else if !cert.Equal(a.tsaCert.Load()) {
-		if err := a.tsa.SetSigner(cert, key); err != nil {
-			a.log.ErrorContext(ctx, "tsa signer swap failed", "err", err)
-		} else {
-			a.tsaCert.Store(cert)
-			a.log.InfoContext(ctx, "tsa certificate renewed", "serial", cert.SerialNumber.Text(16), "not_after", cert.NotAfter)
+		if cert.Equal(sc.current()) {
+			continue
 		}
-	}
-	if cert, key, err := a.auth.SystemCertificate(ctx, a.ks, a.tlsSC); err != nil {
-		a.log.ErrorContext(ctx, "tls certificate renewal failed", "err", err)
-	} else if !cert.Equal(a.tlsCert.Load().Leaf) {
-		a.setTLS(cert, key)
-		a.log.InfoContext(ctx, "tls certificate renewed", "serial", cert.SerialNumber.Text(16), "not_after", cert.NotAfter)
+		if err := sc.swap(cert, key); err != nil {
+			a.log.ErrorContext(ctx, "system certificate swap failed", "kind", sc.sc.Kind, "err", err)
+			continue
+		}
+		a.log.InfoContext(ctx, "system certificate renewed", "kind", sc.sc.Kind, "serial", cert.SerialNumber.Text(16), "not_after", cert.NotAfter)
 	}
 }
 
