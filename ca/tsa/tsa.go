@@ -33,6 +33,7 @@ import (
 
 	"github.com/digitorus/timestamp"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/yagona/yagona/pkg/trust"
 )
 
 // Config configures a TSA.
@@ -112,7 +113,10 @@ func checkCert(cert *x509.Certificate, key crypto.Signer) error {
 			critical = e.Critical
 		}
 	}
-	if !critical || len(cert.ExtKeyUsage) != 1 || cert.ExtKeyUsage[0] != x509.ExtKeyUsageTimeStamping || len(cert.UnknownExtKeyUsage) != 0 {
+	// The time-stamping purpose (pkg/trust) is what validators check: the
+	// one extended key usage timeStamping; RFC 3161 §2.3 also makes it
+	// critical.
+	if err := trust.Timestamp.Check(cert); err != nil || !critical {
 		return errors.New("tsa: the certificate needs exactly the extended key usage timeStamping, critical")
 	}
 	return nil

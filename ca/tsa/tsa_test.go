@@ -245,3 +245,40 @@ func BenchmarkRespond(b *testing.B) {
 		}
 	}
 }
+
+// TestRefusesWrongUsage: the TSA's certificate carries exactly the
+// extended key usage timeStamping (the trust.Timestamp purpose), and the
+// extension is critical (RFC 3161 §2.3); each departure is refused.
+func TestRefusesWrongUsage(t *testing.T) {
+	f := newFixture(t)
+	ts := asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 8}
+	client := asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 2}
+	for _, tc := range []struct {
+		name     string
+		ekus     []asn1.ObjectIdentifier
+		critical bool
+		ok       bool
+	}{
+		{"timeStamping, critical", []asn1.ObjectIdentifier{ts}, true, true},
+		{"timeStamping, not critical", []asn1.ObjectIdentifier{ts}, false, false},
+		{"timeStamping and clientAuth", []asn1.ObjectIdentifier{ts, client}, true, false},
+		{"clientAuth only", []asn1.ObjectIdentifier{client}, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eku, _ := asn1.Marshal(tc.ekus)
+			now := time.Now()
+			tmpl := &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "Test TSA"}, NotBefore: now.Add(-time.Hour),
+				NotAfter: now.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+				ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: tc.critical, Value: eku}}}
+			der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, f.key.Public(), f.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cert, _ := x509.ParseCertificate(der)
+			_, err = New(Config{Cert: cert, Signer: f.key, Policy: policy})
+			if (err == nil) != tc.ok {
+				t.Fatalf("New = %v; want ok %v", err, tc.ok)
+			}
+		})
+	}
+}
