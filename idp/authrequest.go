@@ -99,13 +99,13 @@ func parseResponseType(_ *authRequest, v url.Values, _ *Client) *oauthError {
 	if v.Get("request") != "" {
 		return oerr("request_not_supported", "request objects are not supported; use pushed authorization requests")
 	}
-	if rt := v.Get("response_type"); rt != "code" {
+	if rt := v.Get("response_type"); !slices.Contains(responseTypes, rt) {
 		if rt == "" {
 			return oerr(errInvalidRequest, "response_type is required")
 		}
 		return oerr(errUnsupportedResponse, "only response_type=code is supported")
 	}
-	if rm := v.Get("response_mode"); rm != "" && rm != "query" {
+	if rm := v.Get("response_mode"); rm != "" && !slices.Contains(responseModes, rm) {
 		return oerr(errInvalidRequest, "only response_mode=query is supported")
 	}
 	return nil
@@ -131,7 +131,7 @@ func parsePKCE(ar *authRequest, v url.Values, _ *Client) *oauthError {
 	if ch == "" {
 		return oerr(errInvalidRequest, "PKCE is required: code_challenge with code_challenge_method=S256")
 	}
-	if method != "S256" {
+	if !slices.Contains(codeChallengeMethods, method) {
 		return oerr(errInvalidRequest, "code_challenge_method must be S256")
 	}
 	if len(ch) != 43 || !isB64URL(ch) {
@@ -145,6 +145,14 @@ func parsePKCE(ar *authRequest, v url.Values, _ *Client) *oauthError {
 	return nil
 }
 
+// promptValues are the prompt values the provider acts on.
+var promptValues = []string{"none", "login", "consent"}
+
+// promptSelectAccount is accepted and changes nothing: a browser holds one
+// session, and prompt=login lets the person use another certificate. It is
+// not advertised (prompt_values_supported), as nothing is selected.
+const promptSelectAccount = "select_account"
+
 func parsePrompt(ar *authRequest, v url.Values, _ *Client) *oauthError {
 	if ma := v.Get("max_age"); ma != "" {
 		n, err := strconv.Atoi(ma)
@@ -155,9 +163,7 @@ func parsePrompt(ar *authRequest, v url.Values, _ *Client) *oauthError {
 	}
 	ar.Prompt = strings.Fields(v.Get("prompt"))
 	for _, pr := range ar.Prompt {
-		switch pr {
-		case "none", "login", "consent", "select_account":
-		default:
+		if !slices.Contains(promptValues, pr) && pr != promptSelectAccount {
 			return oerr(errInvalidRequest, "unknown prompt value "+pr)
 		}
 	}

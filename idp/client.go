@@ -18,6 +18,9 @@ const (
 	AuthPrivateKeyJWT = "private_key_jwt"
 	AuthTLSClient     = "tls_client_auth"
 	AuthNone          = "none" // public (native) clients: PKCE is their only proof
+	// AuthSecretPost is not registered: a client_secret_basic client
+	// may send its secret in the form body instead (clientProves).
+	AuthSecretPost = "client_secret_post"
 )
 
 // Grant types.
@@ -26,6 +29,9 @@ const (
 	GrantRefresh           = "refresh_token"
 	GrantClientCredentials = "client_credentials"
 )
+
+// grantTypes are the grant types the token endpoint serves.
+var grantTypes = []string{GrantCode, GrantRefresh, GrantClientCredentials}
 
 // Client is a registered relying party: what the store keeps as the
 // client's metadata (JSON), in OAuth Dynamic Client Registration names
@@ -119,7 +125,7 @@ func checkGrantTypes(c *Client) error {
 		c.GrantTypes = []string{GrantCode, GrantRefresh}
 	}
 	for _, g := range c.GrantTypes {
-		if g != GrantCode && g != GrantRefresh && g != GrantClientCredentials {
+		if !slices.Contains(grantTypes, g) {
 			return clientErr("unknown grant type %q", g)
 		}
 	}

@@ -38,6 +38,10 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, v ur
 
 var errClientAuth = oerr(errInvalidClient, "client authentication failed")
 
+// assertionAlgs are the JWS algorithms a private_key_jwt client assertion
+// may be signed with.
+var assertionAlgs = []string{"ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"}
+
 // presented is the client authentication a request carries.
 type presented struct {
 	id         string // the client it names
@@ -138,7 +142,7 @@ func assertionIssuer(tok string) (string, error) {
 // provider, exp in the near future, jti never seen before.
 func (p *Provider) checkAssertion(ctx context.Context, c *Client, tok, endpoint string) error {
 	var cl jwt.RegisteredClaims
-	parser := jwt.NewParser(jwt.WithValidMethods([]string{"ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"}),
+	parser := jwt.NewParser(jwt.WithValidMethods(assertionAlgs),
 		jwt.WithExpirationRequired(), jwt.WithIssuer(c.ID), jwt.WithSubject(c.ID), jwt.WithTimeFunc(p.now), jwt.WithLeeway(30*time.Second))
 	_, err := parser.ParseWithClaims(tok, &cl, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)

@@ -127,6 +127,11 @@ func (p *Provider) idToken(ctx context.Context, c *Client, sub string, g *grant,
 	return p.signJWT(ctx, "JWT", cl)
 }
 
+// claimsSupported are the claims of ID tokens (idToken) and userinfo
+// (personClaims).
+var claimsSupported = []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "azp", "at_hash",
+	"given_name", "family_name", "name", "birthdate", "pinfl", "tin", "organization", "position"}
+
 // personClaims are the claims each scope releases.
 func personClaims(pr person, scopes []string) map[string]any {
 	out := map[string]any{}

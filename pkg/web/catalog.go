@@ -224,3 +224,13 @@ func argString(n *parse.CommandNode) (string, bool) {
 	}
 	return s.Text, true
 }
+
+// Languages returns the codes of the supported languages, the default
+// first.
+func Languages() []string {
+	out := make([]string, len(languages))
+	for i, l := range languages {
+		out[i] = l.code
+	}
+	return out
+}
