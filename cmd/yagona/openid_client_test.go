@@ -20,7 +20,9 @@ import (
 )
 
 // TestOpenIDClientNode: panva's openid-client (npm) completes the flow
-// with private_key_jwt and PAR. .ci/run installs it (npm ci) and sets
+// with private_key_jwt and PAR; then, discovering by RFC 8414 metadata
+// (its oauth2 algorithm), a client_credentials grant, introspection and
+// revocation with client_secret_post. .ci/run installs it (npm ci) and sets
 // YAGONA_TEST_NODE=1, which turns a missing installation into a failure.
 func TestOpenIDClientNode(t *testing.T) {
 	needOpenSSL(t)
@@ -47,11 +49,12 @@ func TestOpenIDClientNode(t *testing.T) {
 	redirect := "https://node-rp.example/callback"
 	s.registerClient("--id", "node-rp", "--name", "Node RP", "--redirect-uri", redirect, "--auth-method", "private_key_jwt",
 		"--jwks", filepath.Join(work, "jwks.json"), "--scope", "openid", "--scope", "profile", "--scope", "pinfl")
+	svcSecret := s.registerClient("--id", "node-svc", "--name", "Node service", "--grant", "client_credentials", "--scope", "decisions")
 
 	cmd := exec.Command(node, "rp.mjs")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "ISSUER="+s.https, "CLIENT_ID=node-rp", "KEY_FILE="+filepath.Join(work, "client-key.pem"),
-		"KID=node-k1", "REDIRECT_URI="+redirect, "NODE_EXTRA_CA_CERTS="+filepath.Join(s.data, "certs", "root.pem"))
+		"KID=node-k1", "REDIRECT_URI="+redirect, "SVC_CLIENT_ID=node-svc", "SVC_SECRET="+svcSecret, "NODE_EXTRA_CA_CERTS="+filepath.Join(s.data, "certs", "root.pem"))
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
@@ -89,12 +92,19 @@ func TestOpenIDClientNode(t *testing.T) {
 		Sub, PINFL, ACR string
 		UserinfoPINFL   string `json:"userinfo_pinfl"`
 		Refreshed       bool
+		OAuth2Issuer    string `json:"oauth2_issuer"`
+		CCScope         string `json:"cc_scope"`
+		CCActive        bool   `json:"cc_active"`
+		CCRevoked       bool   `json:"cc_revoked"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatalf("%v: %s", err, out.Text())
 	}
 	if res.PINFL != "31204900012345" || res.UserinfoPINFL != res.PINFL || res.ACR != "substantial" || !res.Refreshed || res.Sub == "" {
 		t.Fatalf("openid-client result: %+v", res)
+	}
+	if res.OAuth2Issuer != s.https || res.CCScope != "decisions" || !res.CCActive || !res.CCRevoked {
+		t.Fatalf("openid-client oauth2 discovery and client credentials: %+v", res)
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("node: %v: %s", err, stderr.String())

@@ -3,10 +3,14 @@
 // checks, userinfo, refresh. The Go test (cmd/yagona/openid_client_test.go)
 // runs it: this script prints the authorization URL, the test logs the
 // person in and writes the callback URL to stdin, and the script prints
-// what it verified as JSON.
+// what it verified as JSON. Then, as an OAuth-only client, it discovers
+// the provider by RFC 8414 metadata (the oauth2 algorithm) and runs the
+// client_credentials grant, introspection and revocation with a secret
+// sent as client_secret_post.
 //
 // Environment: ISSUER, CLIENT_ID, KEY_FILE (PKCS#8 PEM, P-256), KID,
-// REDIRECT_URI; NODE_EXTRA_CA_CERTS must name Yagona's root certificate.
+// REDIRECT_URI, SVC_CLIENT_ID, SVC_SECRET; NODE_EXTRA_CA_CERTS must name
+// Yagona's root certificate.
 import * as client from 'openid-client';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -50,10 +54,22 @@ const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
 const claims = tokens.claims();
 const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
 const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+
+const oauth = await client.discovery(new URL(env('ISSUER')), env('SVC_CLIENT_ID'), undefined,
+  client.ClientSecretPost(env('SVC_SECRET')), { algorithm: 'oauth2' });
+const cc = await client.clientCredentialsGrant(oauth, { scope: 'decisions' });
+const active = await client.tokenIntrospection(oauth, cc.access_token);
+await client.tokenRevocation(oauth, cc.access_token);
+const revoked = await client.tokenIntrospection(oauth, cc.access_token);
+
 process.stdout.write(JSON.stringify({
   sub: claims.sub,
   pinfl: claims.pinfl,
   acr: claims.acr,
   userinfo_pinfl: info.pinfl,
   refreshed: Boolean(refreshed.access_token) && refreshed.refresh_token !== tokens.refresh_token,
+  oauth2_issuer: oauth.serverMetadata().issuer,
+  cc_scope: cc.scope,
+  cc_active: active.active === true && active.client_id === env('SVC_CLIENT_ID'),
+  cc_revoked: revoked.active === false,
 }) + '\n');
