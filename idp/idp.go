@@ -14,7 +14,9 @@
 // private_key_jwt (RFC 7523, jti single use) and tls_client_auth (RFC
 // 8705, with certificate-bound access tokens); ID tokens and JWT access
 // tokens (RFC 9068); userinfo, introspection (RFC 7662), revocation (RFC
-// 7009), RP-initiated and back-channel logout. docs/oidc.md describes the
+// 7009), RP-initiated and back-channel logout; one metadata document at
+// the OpenID discovery and the RFC 8414 well-known paths, built from the
+// endpoint table Register serves. docs/oidc.md describes the
 // surface for relying parties; docs/login.md the certificate login.
 //
 // # Files
@@ -28,7 +30,7 @@
 // (pages.go, consent.go, verify.go); the login page and the host of the
 // login methods (login.go, methods.go, ratelimit.go); wiring (idp.go,
 // routes.go), cache helpers and the audit trail (state.go), OAuth errors
-// (errors.go), discovery and metrics.
+// (errors.go), metadata (discovery.go) and metrics.
 //
 // # State
 //
