@@ -151,7 +151,7 @@ func TestMetadataGrantTypes(t *testing.T) {
 	pk := newPKCE()
 	code := e.code(e.browser(), "rp1", e.ca.person(t, "31204900012345", "Dilnoza", "Karimova"), pk, nil)
 	var refresh string
-	// Each runs the grant as client id; the order is the metadata's.
+	// run[g] runs grant g as the client id.
 	run := map[string]func(id string) (int, map[string]any){
 		GrantCode: func(id string) (int, map[string]any) {
 			st, out := e.exchange(id, code, pk)

@@ -38,25 +38,25 @@ type endpoint struct {
 }
 
 var (
-	getOnly = []string{http.MethodGet}
-	getPost = []string{http.MethodGet, http.MethodPost}
-	post    = []string{http.MethodPost}
+	methodsGet     = []string{http.MethodGet}
+	methodsGetPost = []string{http.MethodGet, http.MethodPost}
+	methodsPost    = []string{http.MethodPost}
 )
 
 // endpoints returns the protocol endpoints (a function, not a variable:
 // the metadata handler reads them).
 func endpoints() []endpoint {
 	return []endpoint{
-		{field: "", path: pathDiscovery, methods: getOnly, handler: (*Provider).handleMetadata},
-		{field: "", path: pathOAuthMetadata, methods: getOnly, handler: (*Provider).handleMetadata},
-		{field: "jwks_uri", path: pathJWKS, methods: getOnly, handler: (*Provider).handleJWKS},
-		{field: "authorization_endpoint", path: pathAuthorize, methods: getPost, page: true, handler: (*Provider).handleAuthorize},
-		{field: "pushed_authorization_request_endpoint", path: pathPAR, methods: post, mtls: true, handler: (*Provider).handlePAR},
-		{field: "token_endpoint", path: pathToken, methods: post, mtls: true, handler: (*Provider).handleToken},
-		{field: "userinfo_endpoint", path: pathUserinfo, methods: getPost, mtls: true, handler: (*Provider).handleUserinfo},
-		{field: "introspection_endpoint", path: pathIntrospect, methods: post, mtls: true, handler: (*Provider).handleIntrospect},
-		{field: "revocation_endpoint", path: pathRevoke, methods: post, mtls: true, handler: (*Provider).handleRevoke},
-		{field: "end_session_endpoint", path: pathLogout, methods: getPost, page: true, handler: (*Provider).handleLogout},
+		{field: "", path: pathDiscovery, methods: methodsGet, handler: (*Provider).handleMetadata},
+		{field: "", path: pathOAuthMetadata, methods: methodsGet, handler: (*Provider).handleMetadata},
+		{field: "jwks_uri", path: pathJWKS, methods: methodsGet, handler: (*Provider).handleJWKS},
+		{field: "authorization_endpoint", path: pathAuthorize, methods: methodsGetPost, page: true, handler: (*Provider).handleAuthorize},
+		{field: "pushed_authorization_request_endpoint", path: pathPAR, methods: methodsPost, mtls: true, handler: (*Provider).handlePAR},
+		{field: "token_endpoint", path: pathToken, methods: methodsPost, mtls: true, handler: (*Provider).handleToken},
+		{field: "userinfo_endpoint", path: pathUserinfo, methods: methodsGetPost, mtls: true, handler: (*Provider).handleUserinfo},
+		{field: "introspection_endpoint", path: pathIntrospect, methods: methodsPost, mtls: true, handler: (*Provider).handleIntrospect},
+		{field: "revocation_endpoint", path: pathRevoke, methods: methodsPost, mtls: true, handler: (*Provider).handleRevoke},
+		{field: "end_session_endpoint", path: pathLogout, methods: methodsGetPost, page: true, handler: (*Provider).handleLogout},
 	}
 }
 
