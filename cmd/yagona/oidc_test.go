@@ -442,6 +442,7 @@ func TestSignAndVerify(t *testing.T) {
 	}
 	mustOpenSSL(t, dir, "cms", "-verify", "-cades", "-binary", "-inform", "DER", "-in", "blt.p7s", "-content", "decision.txt",
 		"-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null")
+	checkPKIjs(t, p("blt.p7s"), p("decision.txt"), p("root.pem"))
 	// Offline, with only the root: the B-LT signature carries its status;
 	// the B-T one cannot say (TRY_LATER).
 	if out, err := s.cli("verify", "--trust", p("root.pem"), p("decision.txt"), p("blt.p7s")); err != nil || !strings.Contains(out, "TOTAL-PASSED") {
