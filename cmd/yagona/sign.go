@@ -115,8 +115,8 @@ func newVerifyCmd(g *globals) *cobra.Command {
 
 // verifyOffline validates without a server: the trust file's self-signed
 // certificates are anchors, the others intermediates; revocation status
-// comes only from OCSP responses and CRLs carried in the signature (B-LT), so a
-// B-B or B-T signature is INDETERMINATE TRY_LATER offline.
+// comes only from the OCSP responses and CRLs carried in the signature
+// (B-LT), so a B-B or B-T signature is INDETERMINATE TRY_LATER offline.
 func (g *globals) verifyOffline(trustFile string, args []string) error {
 	certs, err := certfile.Read(trustFile)
 	if err != nil {
