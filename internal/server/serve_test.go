@@ -2,21 +2,17 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"io"
-	"log/slog"
 	"math/big"
 	"net"
 	"testing"
 	"time"
 
-	"github.com/yagona/yagona/internal/config"
 	"github.com/yagona/yagona/pkg/trust"
 )
 
@@ -24,16 +20,7 @@ import (
 // issuing CA, and a certificate of another CA is still taken (the CA and
 // the IdP verify the chain themselves).
 func TestTLSNamesClientCAs(t *testing.T) {
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = t.TempDir()
-	a, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := newTestServer(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

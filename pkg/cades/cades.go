@@ -158,6 +158,12 @@ func (c Client) post(ctx context.Context, url, contentType string, body []byte, 
 		return nil, err
 	}
 	req.Header.Set("Content-Type", contentType)
+	return c.do(req, limit)
+}
+
+// do sends req and returns the answer, at most limit bytes, of a 200
+// response.
+func (c Client) do(req *http.Request, limit int64) ([]byte, error) {
 	resp, err := c.http().Do(req)
 	if err != nil {
 		return nil, err
