@@ -8,7 +8,8 @@
 // in the SignedData the signing-certificate-v2 attribute (ESSCertIDv2,
 // RFC 5816). The TSA certificate is issued by our CA with the one
 // extended key usage timeStamping, critical (RFC 3161 §2.3); it is
-// included when the request asks for it (certReq).
+// included, with its issuing CA (Config.Issuers), when the request asks
+// for it (certReq).
 //
 // Refusals are TSP answers, not HTTP errors: a malformed request gets
 // rejection/badDataFormat, a hash other than SHA-256/384/512 (or a digest
@@ -28,6 +29,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -38,7 +40,11 @@ import (
 
 // Config configures a TSA.
 type Config struct {
-	Cert     *x509.Certificate // TSA certificate (critical EKU timeStamping)
+	Cert *x509.Certificate // TSA certificate (critical EKU timeStamping)
+	// Issuers is the TSA certificate's issuing chain without the root
+	// (the issuing CA first): sent with the certificate on certReq, so a
+	// verifier that trusts only the root can build the path.
+	Issuers  []*x509.Certificate
 	Signer   crypto.Signer
 	Policy   asn1.ObjectIdentifier
 	Accuracy time.Duration    // zero: 1 s
@@ -50,8 +56,9 @@ type Config struct {
 }
 
 type signer struct {
-	cert *x509.Certificate
-	key  crypto.Signer
+	cert    *x509.Certificate
+	issuers []*x509.Certificate
+	key     crypto.Signer
 }
 
 // TSA answers time-stamp requests. It is an http.Handler.
@@ -98,7 +105,7 @@ func (t *TSA) SetSigner(cert *x509.Certificate, key crypto.Signer) error {
 	if err := checkCert(cert, key); err != nil {
 		return err
 	}
-	t.sig.Store(&signer{cert: cert, key: key})
+	t.sig.Store(&signer{cert: cert, issuers: t.cfg.Issuers, key: key})
 	return nil
 }
 
@@ -150,7 +157,7 @@ func (t *TSA) respond(ctx context.Context, reqDER []byte) ([]byte, error) {
 	}
 	s := t.sig.Load()
 	ts := timestamp.Timestamp{HashAlgorithm: req.HashAlgorithm, HashedMessage: req.HashedMessage, Time: t.cfg.Now().UTC(),
-		Accuracy: t.cfg.Accuracy, Policy: t.cfg.Policy, Nonce: req.Nonce, AddTSACertificate: req.Certificates}
+		Accuracy: t.cfg.Accuracy, Policy: t.cfg.Policy, Nonce: req.Nonce, AddTSACertificate: req.Certificates, Certificates: s.issuers}
 	der, err := ts.CreateResponseWithOpts(s.cert, s.key, crypto.SHA256)
 	if err != nil {
 		t.cfg.Logger.ErrorContext(ctx, "time-stamp signing failed", "err", err)
@@ -190,5 +197,8 @@ func (t *TSA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, _ := t.respond(r.Context(), body)
 	w.Header().Set("Content-Type", "application/timestamp-reply")
 	w.Header().Set("Cache-Control", "no-store")
+	// A token with the TSA's chain passes net/http's 2 KiB buffer: say its
+	// length rather than answer chunked.
+	w.Header().Set("Content-Length", strconv.Itoa(len(resp)))
 	_, _ = w.Write(resp)
 }

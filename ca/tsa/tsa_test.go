@@ -28,9 +28,9 @@ import (
 var policy = asn1.ObjectIdentifier{2, 999, 860, 2, 1}
 
 type fixture struct {
-	root, tsaCert *x509.Certificate
-	key           crypto.Signer
-	t             *TSA
+	root, issuing, tsaCert *x509.Certificate
+	key                    crypto.Signer
+	t                      *TSA
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -41,21 +41,26 @@ func newFixture(t testing.TB) *fixture {
 		NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
 	der, _ := x509.CreateCertificate(rand.Reader, rt, rt, &rk.PublicKey, rk)
 	root, _ := x509.ParseCertificate(der)
+	ik, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	it := &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "TSA Test Issuing CA"}, NotBefore: now.Add(-time.Hour),
+		NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, _ = x509.CreateCertificate(rand.Reader, it, root, &ik.PublicKey, rk)
+	issuing, _ := x509.ParseCertificate(der)
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	eku, _ := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
 	tt := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "Test TSA"}, NotBefore: now.Add(-time.Hour),
 		NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: eku}}}
-	der, err := x509.CreateCertificate(rand.Reader, tt, root, &k.PublicKey, rk)
+	der, err := x509.CreateCertificate(rand.Reader, tt, issuing, &k.PublicKey, ik)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cert, _ := x509.ParseCertificate(der)
-	ts, err := New(Config{Cert: cert, Signer: k, Policy: policy})
+	ts, err := New(Config{Cert: cert, Issuers: []*x509.Certificate{issuing}, Signer: k, Policy: policy})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{root: root, tsaCert: cert, key: k, t: ts}
+	return &fixture{root: root, issuing: issuing, tsaCert: cert, key: k, t: ts}
 }
 
 func TestRefusesWrongCertificate(t *testing.T) {
@@ -94,8 +99,18 @@ func TestGranted(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(ts.HashedMessage, sum[:]) || ts.Nonce.Int64() != 424242 || !ts.Policy.Equal(policy) || ts.Accuracy != time.Second ||
-		ts.SerialNumber.BitLen() < 100 || len(ts.Certificates) == 0 {
+		ts.SerialNumber.BitLen() < 100 {
 		t.Fatalf("token %+v", ts)
+	}
+	// certReq: the TSA certificate and its issuing CA.
+	if len(ts.Certificates) != 2 || !ts.Certificates[0].Equal(f.tsaCert) || !ts.Certificates[1].Equal(f.issuing) {
+		t.Fatalf("token carries %d certificates, want the TSA's and its issuing CA", len(ts.Certificates))
+	}
+	noCerts, _ := f.t.Respond(request(t, crypto.SHA256, sum[:], func(r *timestamp.Request) { r.Certificates = false }))
+	if ts, err := timestamp.ParseResponse(noCerts); err != nil {
+		t.Fatal(err)
+	} else if len(ts.Certificates) != 0 {
+		t.Fatalf("without certReq the token carries %d certificates", len(ts.Certificates))
 	}
 	resp2, _ := f.t.Respond(request(t, crypto.SHA256, sum[:], nil))
 	ts2, _ := timestamp.ParseResponse(resp2)
@@ -162,10 +177,16 @@ func TestHTTP(t *testing.T) {
 		if resp.StatusCode != tc.status {
 			t.Errorf("%s %s: %d, want %d", tc.method, tc.ctype, resp.StatusCode, tc.status)
 		}
+		// Answered with a length, not chunked, though a token with the
+		// chain passes net/http's buffer.
+		if tc.status == 200 && resp.ContentLength <= 0 {
+			t.Errorf("%s %s: no Content-Length", tc.method, tc.ctype)
+		}
 	}
 }
 
-// TestOpenSSLVerifies: openssl ts makes the query and verifies our reply.
+// TestOpenSSLVerifies: openssl ts makes the query and verifies our reply
+// trusting only the root: the token carries the TSA's issuing CA.
 func TestOpenSSLVerifies(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {
 		t.Skip("openssl not on PATH")

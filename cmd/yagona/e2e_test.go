@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,7 @@ type testServer struct {
 	cancel  context.CancelFunc
 	done    chan error
 	rootPEM string
+	stopped sync.Once
 }
 
 func startServer(t testing.TB, mutate func(*config.Config)) *testServer {
@@ -101,19 +103,23 @@ func startServer(t testing.TB, mutate func(*config.Config)) *testServer {
 	return s
 }
 
+// stop stops the server (once: a test may stop it before its cleanup).
 func (s *testServer) stop() {
-	// Connections the client dialed but never used are "new" to the server,
-	// and Shutdown waits 5 s before it counts them idle: close them first.
-	if s.client != nil {
-		s.client.CloseIdleConnections()
-	}
-	http.DefaultClient.CloseIdleConnections()
-	s.cancel()
-	select {
-	case <-s.done:
-	case <-time.After(15 * time.Second):
-		s.t.Error("server did not stop")
-	}
+	s.stopped.Do(func() {
+		// Connections the client dialed but never used are "new" to the
+		// server, and Shutdown waits 5 s before it counts them idle: close
+		// them first.
+		if s.client != nil {
+			s.client.CloseIdleConnections()
+		}
+		http.DefaultClient.CloseIdleConnections()
+		s.cancel()
+		select {
+		case <-s.done:
+		case <-time.After(15 * time.Second):
+			s.t.Error("server did not stop")
+		}
+	})
 }
 
 type testWriter struct{ t testing.TB }

@@ -435,11 +435,14 @@ func TestSignAndVerify(t *testing.T) {
 	s.mustCLI("sign", p("decision.txt"), "--cert", p("full.pem"), "--key", p("my.key"), "--level", "B-T", "--tsa", tsa, "--out", p("bt.p7s"))
 	s.mustCLI("sign", p("decision.txt"), "--cert", p("full.pem"), "--key", p("my.key"), "--level", "B-B", "--out", p("bb.p7s"))
 	s.mustCLI("sign", p("decision.txt"), "--cert", p("full.pem"), "--key", p("my.key"), "--level", "B-LT", "--tsa", tsa, "--out", p("blt.p7s"))
-	if parsed, err := cms.Parse(mustRead(t, p("blt.p7s")), mustRead(t, p("decision.txt"))); err != nil || len(parsed.OCSPResponses) != 1 || len(parsed.Signers[0].Timestamps) != 1 {
-		t.Fatalf("B-LT carries no OCSP response or time-stamp: %v", err)
+	// B-LT: OCSP responses for the signer and the TSA (and whatever the
+	// issuing CA names); the token carries the TSA's issuing CA.
+	if parsed, err := cms.Parse(mustRead(t, p("blt.p7s")), mustRead(t, p("decision.txt"))); err != nil || len(parsed.OCSPResponses) < 2 || len(parsed.Signers[0].Timestamps) != 1 {
+		t.Fatalf("B-LT carries no OCSP responses for the signer and the TSA, or no time-stamp: %v", err)
 	}
 	mustOpenSSL(t, dir, "cms", "-verify", "-cades", "-binary", "-inform", "DER", "-in", "blt.p7s", "-content", "decision.txt",
 		"-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null")
+	checkPKIjs(t, p("blt.p7s"), p("decision.txt"), p("root.pem"))
 	// Offline, with only the root: the B-LT signature carries its status;
 	// the B-T one cannot say (TRY_LATER).
 	if out, err := s.cli("verify", "--trust", p("root.pem"), p("decision.txt"), p("blt.p7s")); err != nil || !strings.Contains(out, "TOTAL-PASSED") {
@@ -526,6 +529,17 @@ func TestSignAndVerify(t *testing.T) {
 	if rep, err := verify(filepath.Join(od, "doc.p7s")); err != nil || rep.Indication != validation.TotalPassed {
 		b, _ := json.MarshalIndent(rep, "", " ")
 		t.Fatalf("openssl attached signature: %v %s", err, b)
+	}
+	// With the server stopped, the B-LT signature still validates with
+	// only the root: the signer's and the TSA's statuses come from the
+	// signature (the signer was revoked since, after the time-stamp).
+	s.stop()
+	out, err := s.cli("verify", "--json", "--trust", p("root.pem"), p("decision.txt"), p("blt.p7s"))
+	var offline validation.Report
+	_ = json.Unmarshal([]byte(out), &offline)
+	if err != nil || offline.Indication != validation.TotalPassed || offline.Signers[0].Timestamp == nil || !offline.Signers[0].Timestamp.Valid ||
+		offline.Signers[0].Revocation == nil || offline.Signers[0].Revocation.Source != "embedded-ocsp" {
+		t.Fatalf("B-LT offline with the server stopped: %v %s", err, out)
 	}
 }
 

@@ -67,7 +67,7 @@ func newSignCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&attached, "attached", false, "put the document inside the signature (default: detached)")
 	cmd.Flags().Bool("detached", true, "keep the document outside the signature (the default)")
 	cmd.Flags().BoolVar(&pss, "pss", false, "RSA keys: sign with RSASSA-PSS instead of PKCS#1 v1.5")
-	cmd.Flags().StringVar(&level, "level", "B-T", "B-B; B-T (a signature time-stamp from the TSA); B-LT (also the chain and an OCSP response)")
+	cmd.Flags().StringVar(&level, "level", "B-T", "B-B; B-T (a signature time-stamp from the TSA); B-LT (also the revocation data of the signer's and the TSA's paths)")
 	cmd.Flags().StringVar(&tsaURL, "tsa", "", "time-stamping authority URL (default: public_url.http/pki/tsa)")
 	cmd.Flags().StringVar(&f.caFile, "ca-file", "", "trust anchor PEM to validate your chain before fetching its OCSP (default: DATA/certs/root.pem)")
 	cmd.Flags().StringVar(&out, "out", "", "output file (default FILE.p7s)")
@@ -109,14 +109,14 @@ func newVerifyCmd(g *globals) *cobra.Command {
 		},
 	}
 	f.register(cmd, false)
-	cmd.Flags().StringVar(&trustFile, "trust", "", "validate offline against the CA certificates in this PEM file (roots and intermediates); status only from OCSP responses the signature carries (B-LT)")
+	cmd.Flags().StringVar(&trustFile, "trust", "", "validate offline against the CA certificates in this PEM file (roots and intermediates); status only from the OCSP responses and CRLs the signature carries (B-LT)")
 	return cmd
 }
 
 // verifyOffline validates without a server: the trust file's self-signed
 // certificates are anchors, the others intermediates; revocation status
-// comes only from OCSP responses carried in the signature (B-LT), so a
-// B-B or B-T signature is INDETERMINATE TRY_LATER offline.
+// comes only from the OCSP responses and CRLs carried in the signature
+// (B-LT), so a B-B or B-T signature is INDETERMINATE TRY_LATER offline.
 func (g *globals) verifyOffline(trustFile string, args []string) error {
 	certs, err := certfile.Read(trustFile)
 	if err != nil {

@@ -223,7 +223,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, 
 	}
 	a.tsaCert.Store(tsaCert)
 	tsaPolicy, _ := config.ParseOID(cfg.CA.TSAPolicy)
-	if a.tsa, err = tsa.New(tsa.Config{Cert: tsaCert, Signer: tsaKey, Policy: tsaPolicy, Accuracy: cfg.CA.TSAAccuracy,
+	if a.tsa, err = tsa.New(tsa.Config{Cert: tsaCert, Issuers: []*x509.Certificate{a.hier.Issuing}, Signer: tsaKey, Policy: tsaPolicy, Accuracy: cfg.CA.TSAAccuracy,
 		Logger: log, Registerer: a.registry}); err != nil {
 		return nil, err
 	}

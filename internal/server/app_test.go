@@ -16,17 +16,8 @@ import (
 // TestSystemCertRenewal: a revoked OCSP signer or TLS certificate is
 // replaced while the server runs, and the responder signs with the new one.
 func TestSystemCertRenewal(t *testing.T) {
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = t.TempDir()
 	ctx := context.Background()
-	a, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := newTestServer(t)
 	oldOCSP, oldTLS := a.ocspCert.Load(), a.tlsCert.Load().Leaf
 
 	a.refreshSystemCerts(ctx) // nothing to do
@@ -56,4 +47,21 @@ func TestSystemCertRenewal(t *testing.T) {
 	if !resp.Certificate.Equal(newOCSP) || resp.Status != ocsp.Revoked {
 		t.Fatalf("answer signed by %v with status %d", resp.Certificate.SerialNumber, resp.Status)
 	}
+}
+
+// newTestServer builds a server with the default configuration in a
+// temporary data directory, closed when the test ends.
+func newTestServer(t *testing.T) *Server {
+	t.Helper()
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = t.TempDir()
+	a, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
 }

@@ -3,12 +3,15 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/yagona/yagona/pkg/trust"
 )
 
 // Run serves on the given listeners (HTTPS and plain HTTP) until ctx
@@ -17,15 +20,7 @@ import (
 func (a *Server) Run(ctx context.Context, lnS, lnP net.Listener) error {
 	cfg, log := a.cfg, a.log
 	secure, open := a.Handlers()
-	tlsCfg := &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-			return a.tlsCert.Load(), nil
-		},
-		// Holders prove their certificate for renewal and self-service
-		// revocation; the CA verifies the chain and status itself.
-		ClientAuth: tls.RequestClientCert,
-	}
+	tlsCfg := a.tlsConfig()
 	srvS := newHTTPServer(secure, log)
 	srvS.TLSConfig = tlsCfg
 	srvP := newHTTPServer(open, log)
@@ -83,4 +78,38 @@ func storeKind(url string) string {
 		return "sqlite"
 	}
 	return "postgres"
+}
+
+// tlsConfig is the HTTPS listener's configuration. Holders prove their
+// certificate for login, renewal and self-service revocation: the
+// listener asks for a client certificate but does not verify it (the CA
+// and the IdP verify the chain and status themselves), and names the
+// acceptable client CAs so that a browser offers only certificates that
+// can succeed.
+func (a *Server) tlsConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return a.tlsCert.Load(), nil
+		},
+		ClientAuth: tls.RequestClientCert,
+		ClientCAs:  clientCAs(a.trust.Anchors()),
+	}
+}
+
+// clientCAs names the authorities whose certificates a holder may
+// present: the first anchor is our own, named by its issuing CA(s), which
+// issue the citizens' certificates; an external anchor is named by its
+// root and intermediates, since a browser matches any CA on the path.
+func clientCAs(anchors []trust.Anchor) *x509.CertPool {
+	pool := x509.NewCertPool()
+	for i, an := range anchors {
+		if i > 0 || len(an.Intermediates) == 0 {
+			pool.AddCert(an.Root)
+		}
+		for _, c := range an.Intermediates {
+			pool.AddCert(c)
+		}
+	}
+	return pool
 }

@@ -1,15 +1,18 @@
 // Package cades raises CMS signatures (pkg/cms) along the CAdES baseline
 // levels of ETSI EN 319 122-1: B-T adds a signature time-stamp, an RFC 3161
 // token over the signer's signature value from a time-stamping authority;
-// B-LT adds the revocation data a verifier needs once the certificate's
-// status can no longer be asked, here an OCSP response (RFC 6960) for the
-// signer's certificate, carried as RFC 5940 revocation information.
+// B-LT adds the revocation data a verifier needs once the certificates'
+// status can no longer be asked: for every certificate on the signer's
+// path and on the time-stamping authority's path, an OCSP response (RFC
+// 6960, carried as RFC 5940 other revocation information) or a CRL, as
+// each certificate names (AddRevocation).
 //
 // The data is fetched over HTTP (RFC 3161 §3.4, RFC 6960 Appendix A) with
 // a timeout and a size limit, and checked before it goes into a
-// signature: the time-stamp must answer our digest with our nonce; the
-// OCSP responder is asked only after the signer's chain validates, and
-// its response must be signed for the certificate and say good.
+// signature: the time-stamp must answer our digest with our nonce; a
+// responder or distribution point is asked only after the chain of the
+// certificate that names it validates, and its answer must be signed for
+// the certificate and say good.
 package cades
 
 import (
@@ -28,7 +31,6 @@ import (
 	"time"
 
 	"github.com/digitorus/timestamp"
-	"golang.org/x/crypto/ocsp"
 
 	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/trust"
@@ -44,8 +46,8 @@ const (
 var (
 	// ErrForeignTimestamp is a TSA answer for another digest or nonce.
 	ErrForeignTimestamp = errors.New("cades: the TSA answered for another request")
-	// ErrNotGood is an OCSP answer other than good.
-	ErrNotGood = errors.New("cades: OCSP says the certificate is not good")
+	// ErrNotGood is an OCSP answer or CRL that says other than good.
+	ErrNotGood = errors.New("cades: the certificate's status is not good")
 )
 
 // Client fetches time-stamps and OCSP responses. The zero value uses an
@@ -131,42 +133,21 @@ func (c Client) SignerOCSP(ctx context.Context, chain, roots []*x509.Certificate
 	if len(chain) < 2 {
 		return nil, errors.New("cades: the chain must hold the issuing CA after the certificate")
 	}
-	anchors, err := trust.AnchorsFrom(roots, func(i int, r *x509.Certificate) string {
-		return fmt.Sprintf("anchor-%d: %s", i+1, r.Subject.CommonName)
-	})
+	tv, err := verifierFor(roots)
 	if err != nil {
-		return nil, fmt.Errorf("cades: trust anchor: %w", err)
+		return nil, err
 	}
-	tv, err := trust.NewVerifier(anchors...)
-	if err != nil {
-		return nil, fmt.Errorf("cades: trust anchor: %w", err)
-	}
-	now := time.Now
-	if c.Now != nil {
-		now = c.Now
-	}
-	if _, err := tv.Verify(chain[0], chain[1:], trust.DocumentSignature, now()); err != nil {
+	if _, err := tv.Verify(chain[0], chain[1:], trust.DocumentSignature, c.now()); err != nil {
 		return nil, fmt.Errorf("cades: the certificate does not chain to the trust anchor: %w", err)
 	}
 	if len(chain[0].OCSPServer) == 0 {
 		return nil, errors.New("cades: the certificate names no OCSP responder")
 	}
-	req, err := ocsp.CreateRequest(chain[0], chain[1], nil)
+	resp, err := c.ocspFor(ctx, chain[0], chain[1])
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cades: %w", err)
 	}
-	body, err := c.post(ctx, chain[0].OCSPServer[0], "application/ocsp-request", req, maxOCSPResponse)
-	if err != nil {
-		return nil, fmt.Errorf("cades: OCSP: %w", err)
-	}
-	r, err := ocsp.ParseResponseForCert(body, chain[0], chain[1])
-	if err != nil {
-		return nil, fmt.Errorf("cades: OCSP answer: %w", err)
-	}
-	if r.Status != ocsp.Good {
-		return nil, ErrNotGood
-	}
-	return body, nil
+	return resp, nil
 }
 
 // post sends body to url and returns the answer, at most limit bytes,
@@ -177,6 +158,12 @@ func (c Client) post(ctx context.Context, url, contentType string, body []byte, 
 		return nil, err
 	}
 	req.Header.Set("Content-Type", contentType)
+	return c.do(req, limit)
+}
+
+// do sends req and returns the answer, at most limit bytes, of a 200
+// response.
+func (c Client) do(req *http.Request, limit int64) ([]byte, error) {
 	resp, err := c.http().Do(req)
 	if err != nil {
 		return nil, err

@@ -40,15 +40,17 @@ func mk(t testing.TB, tmpl, parent *x509.Certificate, pub crypto.PublicKey, key 
 	return c
 }
 
-// fixture is a root, an issuing CA that answers OCSP itself, a signer
-// whose certificate names that responder, and a TSA.
+// fixture is a root that publishes a CRL for its CAs, an issuing CA
+// that names it and answers OCSP itself, a signer whose certificate names
+// that responder, and a TSA whose certificate does too.
 type fixture struct {
 	root, issuing, signer, tsa *x509.Certificate
-	issuingKey, signerKey      crypto.Signer
-	tsaKey                     crypto.Signer
-	ocspURL, tsaURL            string
+	rootKey, issuingKey        crypto.Signer
+	signerKey, tsaKey          crypto.Signer
+	ocspURL, tsaURL, crlURL    string
 	ocspStatus                 atomic.Int32 // ocsp.Good, ocsp.Revoked
 	tsaMode                    atomic.Value // "", "foreign", "down"
+	issuingRevoked             atomic.Bool  // the root's CRL lists the issuing CA
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -57,17 +59,21 @@ func newFixture(t *testing.T) *fixture {
 	rk, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ca := func(name string) *x509.Certificate {
 		return &x509.Certificate{Subject: pkix.Name{CommonName: name}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
 	}
-	f.root = mk(t, ca("Root"), ca("Root"), rk.Public(), rk)
-	ik, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	f.issuingKey = ik
-	f.issuing = mk(t, ca("Issuing"), f.root, ik.Public(), rk)
+	f.root, f.rootKey = mk(t, ca("Root"), ca("Root"), rk.Public(), rk), rk
 	ocspSrv := httptest.NewServer(http.HandlerFunc(f.serveOCSP))
 	t.Cleanup(ocspSrv.Close)
 	tsaSrv := httptest.NewServer(http.HandlerFunc(f.serveTSA))
 	t.Cleanup(tsaSrv.Close)
-	f.ocspURL, f.tsaURL = ocspSrv.URL, tsaSrv.URL
+	crlSrv := httptest.NewServer(http.HandlerFunc(f.serveCRL))
+	t.Cleanup(crlSrv.Close)
+	f.ocspURL, f.tsaURL, f.crlURL = ocspSrv.URL, tsaSrv.URL, crlSrv.URL+"/root.crl"
+	ik, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	f.issuingKey = ik
+	it := ca("Issuing")
+	it.CRLDistributionPoints = []string{f.crlURL}
+	f.issuing = mk(t, it, f.root, ik.Public(), rk)
 	sk, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	f.signerKey = sk
 	f.signer = mk(t, &x509.Certificate{Subject: pkix.Name{CommonName: "Signer"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
@@ -76,7 +82,8 @@ func newFixture(t *testing.T) *fixture {
 	f.tsaKey = tk
 	eku, _ := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
 	f.tsa = mk(t, &x509.Certificate{Subject: pkix.Name{CommonName: "TSA"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: eku}}},
+		KeyUsage: x509.KeyUsageDigitalSignature, OCSPServer: []string{f.ocspURL},
+		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: eku}}},
 		f.issuing, tk.Public(), ik)
 	f.ocspStatus.Store(int32(ocsp.Good))
 	f.tsaMode.Store("")
@@ -100,6 +107,22 @@ func (f *fixture) serveOCSP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(resp)
 }
 
+// serveCRL answers the root's CRL for its CAs.
+func (f *fixture) serveCRL(w http.ResponseWriter, _ *http.Request) {
+	now := time.Now()
+	var revoked []x509.RevocationListEntry
+	if f.issuingRevoked.Load() {
+		revoked = []x509.RevocationListEntry{{SerialNumber: f.issuing.SerialNumber, RevocationTime: now.Add(-time.Minute)}}
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: now.Add(-time.Minute),
+		NextUpdate: now.Add(time.Hour), RevokedCertificateEntries: revoked}, f.root, f.rootKey)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	_, _ = w.Write(der)
+}
+
 func (f *fixture) serveTSA(w http.ResponseWriter, r *http.Request) {
 	mode := f.tsaMode.Load().(string)
 	if mode == "down" {
@@ -117,7 +140,7 @@ func (f *fixture) serveTSA(w http.ResponseWriter, r *http.Request) {
 		nonce = new(big.Int).Add(nonce, big.NewInt(1))
 	}
 	ts := timestamp.Timestamp{HashAlgorithm: req.HashAlgorithm, HashedMessage: req.HashedMessage, Time: time.Now(), Nonce: nonce,
-		Policy: asn1.ObjectIdentifier{2, 999, 1}, AddTSACertificate: true}
+		Policy: asn1.ObjectIdentifier{2, 999, 1}, AddTSACertificate: true, Certificates: []*x509.Certificate{f.issuing}}
 	resp, err := ts.CreateResponseWithOpts(f.tsa, f.tsaKey, crypto.SHA256)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -218,14 +241,15 @@ func TestSignerLevels(t *testing.T) {
 	s := Signer{Chain: []*x509.Certificate{f.signer, f.issuing}, Key: f.signerKey, TSA: f.tsaURL, Roots: []*x509.Certificate{f.root}}
 	doc := []byte("qaror matni")
 	tests := []struct {
-		level      string
-		detached   bool
-		stamps, rs int
+		level            string
+		detached         bool
+		stamps, rs, crls int
 	}{
-		{"B-B", true, 0, 0},
-		{"B-T", true, 1, 0},
-		{"B-LT", true, 1, 1},
-		{"B-T", false, 1, 0},
+		{"B-B", true, 0, 0, 0},
+		{"B-T", true, 1, 0, 0},
+		{"B-LT", true, 1, 2, 1}, // OCSP for the signer and the TSA, the root's CRL for the issuing CA
+		{"B-LT", false, 1, 2, 1},
+		{"B-T", false, 1, 0, 0},
 	}
 	for _, tc := range tests {
 		level, err := ParseLevel(tc.level)
@@ -241,8 +265,10 @@ func TestSignerLevels(t *testing.T) {
 			detached = nil
 		}
 		p, err := cms.Verify(sig, detached)
-		if err != nil || len(p.Signers[0].Timestamps) != tc.stamps || len(p.OCSPResponses) != tc.rs || p.Detached != tc.detached {
-			t.Errorf("%s detached=%v: %v, %d time-stamps, %d OCSP responses", tc.level, tc.detached, err, len(p.Signers[0].Timestamps), len(p.OCSPResponses))
+		if err != nil || len(p.Signers[0].Timestamps) != tc.stamps || len(p.OCSPResponses) != tc.rs || len(p.CRLs) != tc.crls ||
+			p.Detached != tc.detached {
+			t.Errorf("%s detached=%v: %v, %d time-stamps, %d OCSP responses, %d CRLs", tc.level, tc.detached, err, len(p.Signers[0].Timestamps),
+				len(p.OCSPResponses), len(p.CRLs))
 		}
 	}
 	if _, err := ParseLevel("B-LTA"); err == nil {

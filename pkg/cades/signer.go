@@ -19,7 +19,7 @@ type Level string
 const (
 	LevelB  Level = "B-B"  // the signature alone
 	LevelT  Level = "B-T"  // and a signature time-stamp
-	LevelLT Level = "B-LT" // and an OCSP response for the signer's certificate
+	LevelLT Level = "B-LT" // and revocation data for the signer's and the TSA's paths
 )
 
 // ParseLevel reads "B-B", "B-T" or "B-LT".
@@ -42,7 +42,7 @@ type Signer struct {
 	Key    crypto.Signer       // the certificate's key
 	PSS    bool                // RSA keys: RSASSA-PSS instead of PKCS#1 v1.5
 	TSA    string              // B-T and B-LT: the time-stamping authority's URL
-	Roots  []*x509.Certificate // B-LT: the anchors the chain must validate to before OCSP is asked
+	Roots  []*x509.Certificate // B-LT: the anchors the chains must validate to before revocation data is fetched
 	Now    func() time.Time    // the signing time; nil: time.Now
 }
 
@@ -70,7 +70,7 @@ func (s Signer) Sign(ctx context.Context, doc []byte, detached bool, level Level
 	if sig, err = s.AddTimestamp(ctx, s.TSA, sig, detachedContent(doc, detached)); err != nil || level == LevelT {
 		return sig, err
 	}
-	if sig, err = s.AddOCSP(ctx, sig, s.Chain, s.Roots); err != nil {
+	if sig, err = s.AddRevocation(ctx, sig, detachedContent(doc, detached), s.Chain, s.Roots); err != nil {
 		return nil, fmt.Errorf("cades: B-LT: %w", err)
 	}
 	return sig, nil

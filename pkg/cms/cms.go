@@ -101,10 +101,13 @@ type Signed struct {
 	// OCSPResponses are the OCSP responses carried as revocation
 	// information (RFC 5940 other revocation info, CAdES B-LT).
 	OCSPResponses [][]byte
-	Content       []byte              // the encapsulated content, or the detached content given
-	Detached      bool                // the SignedData carried no content
-	Signers       []Signer            // every SignerInfo, each verified
-	Certificates  []*x509.Certificate // every certificate carried (untrusted)
+	// CRLs are the CRLs carried as revocation information (DER
+	// CertificateList, RFC 5652 crls [1]).
+	CRLs         [][]byte
+	Content      []byte              // the encapsulated content, or the detached content given
+	Detached     bool                // the SignedData carried no content
+	Signers      []Signer            // every SignerInfo, each verified
+	Certificates []*x509.Certificate // every certificate carried (untrusted)
 }
 
 type contentInfo struct {
@@ -214,7 +217,7 @@ func parse(der []byte, detached []byte, digests map[crypto.Hash][]byte) (*Signed
 	if len(infos) == 0 {
 		return nil, malformed("no signers")
 	}
-	out.OCSPResponses = ocspResponses(head.CRLs.Bytes)
+	out.OCSPResponses, out.CRLs = revocationInfo(head.CRLs.Bytes)
 	for i := range infos {
 		s, err := verifySigner(&infos[i], out, head.Encap.EContentType)
 		s.Err = err
@@ -714,36 +717,51 @@ func derSetOrder(body []byte, attrs []attribute) error {
 
 var oidRIOCSPResponse = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 16, 2}
 
-// ocspResponses reads the [1] OtherRevocationInfoFormat entries of type
-// id-ri-ocsp-response from a RevocationInfoChoices body.
-func ocspResponses(body []byte) [][]byte {
-	var out [][]byte
+// revocationInfo reads a RevocationInfoChoices body: the CRLs
+// (CertificateList, a SEQUENCE) and the [1] OtherRevocationInfoFormat
+// entries of type id-ri-ocsp-response.
+func revocationInfo(body []byte) (responses, crls [][]byte) {
 	in := cryptobyte.String(body)
 	for !in.Empty() {
 		var el cryptobyte.String
 		var tag cbasn1.Tag
-		if !in.ReadAnyASN1(&el, &tag) {
-			return out
+		if !in.ReadAnyASN1Element(&el, &tag) {
+			return responses, crls
 		}
-		if tag != cbasn1.Tag(1).Constructed().ContextSpecific() {
-			continue // a CRL
+		if tag == cbasn1.SEQUENCE {
+			crls = append(crls, []byte(el))
+			continue
+		}
+		var other cryptobyte.String
+		if tag != cbasn1.Tag(1).Constructed().ContextSpecific() || !el.ReadASN1(&other, tag) {
+			continue
 		}
 		var oid asn1.ObjectIdentifier
-		if !el.ReadASN1ObjectIdentifier(&oid) || !oid.Equal(oidRIOCSPResponse) {
+		if !other.ReadASN1ObjectIdentifier(&oid) || !oid.Equal(oidRIOCSPResponse) {
 			continue
 		}
 		var resp cryptobyte.String
-		if el.ReadASN1Element(&resp, cbasn1.SEQUENCE) {
-			out = append(out, []byte(resp))
+		if other.ReadASN1Element(&resp, cbasn1.SEQUENCE) {
+			responses = append(responses, []byte(resp))
 		}
 	}
-	return out
+	return responses, crls
 }
 
 // AddOCSPResponses returns der with the OCSP responses added to the
-// SignedData's revocation information (RFC 5940, CAdES B-LT). Signer
-// infos, content and certificates are copied byte for byte.
+// SignedData's revocation information (RFC 5940, CAdES B-LT); see
+// AddRevocationInfo.
 func AddOCSPResponses(der []byte, responses ...[]byte) ([]byte, error) {
+	return AddRevocationInfo(der, nil, responses)
+}
+
+// AddRevocationInfo returns der with the CRLs (DER CertificateList) and
+// OCSP responses (RFC 5940 other revocation information) added to the
+// SignedData's revocation information (RFC 5652 crls, CAdES B-LT), and
+// the SignedData's version raised to 5 when it carries other revocation
+// information (RFC 5652 §5.1). Signer infos, content and certificates are
+// copied byte for byte.
+func AddRevocationInfo(der []byte, crls, responses [][]byte) ([]byte, error) {
 	var ci contentInfo
 	if rest, err := asn1.Unmarshal(der, &ci); err != nil || len(rest) != 0 || !ci.ContentType.Equal(oidSignedData) {
 		return nil, malformed("not SignedData")
@@ -753,6 +771,12 @@ func AddOCSPResponses(der []byte, responses ...[]byte) ([]byte, error) {
 		return nil, malformed("not SignedData")
 	}
 	body := bytes.Clone(head.CRLs.Bytes)
+	for _, c := range crls {
+		if _, err := x509.ParseRevocationList(c); err != nil {
+			return nil, malformed("not a CRL: %v", err)
+		}
+		body = append(body, c...)
+	}
 	for _, r := range responses {
 		var b cryptobyte.Builder
 		b.AddASN1(cbasn1.Tag(1).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
@@ -765,7 +789,13 @@ func AddOCSPResponses(der []byte, responses ...[]byte) ([]byte, error) {
 		}
 		body = append(body, el...)
 	}
+	if len(body) == 0 {
+		return der, nil
+	}
 	head.CRLs = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 1, IsCompound: true, Bytes: body}
+	if ocsp, _ := revocationInfo(body); len(ocsp) > 0 {
+		head.Version = 5
+	}
 	out, err := asn1.Marshal(head)
 	if err != nil {
 		return nil, err

@@ -42,7 +42,7 @@ func newPKI(t testing.TB, leafKey crypto.Signer) *pki {
 	now := time.Now()
 	sn, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
 	rt := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "CMS Test Root " + sn.String()}, NotBefore: now.Add(-time.Hour),
-		NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+		NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
 	der, err := x509.CreateCertificate(rand.Reader, rt, rt, &rk.PublicKey, rk)
 	if err != nil {
 		t.Fatal(err)

@@ -9,9 +9,9 @@ import (
 	"golang.org/x/crypto/ocsp"
 )
 
-// ErrNoEmbeddedStatus: none of the OCSP responses a signature carries
-// answers for the certificate.
-var ErrNoEmbeddedStatus = errors.New("trust: no usable embedded OCSP response")
+// ErrNoEmbeddedStatus: none of the OCSP responses (or CRLs) a signature
+// carries answers for the certificate.
+var ErrNoEmbeddedStatus = errors.New("trust: no usable embedded OCSP response or CRL")
 
 // EmbeddedOCSP is the status the OCSP responses carried in a signature
 // give (CAdES B-LT, RFC 5940): the first response that verifies for the

@@ -46,6 +46,7 @@ const (
 	SourceOCSP         Source = "ocsp"          // an OCSP responder asked now (or its cached answer)
 	SourceCRL          Source = "crl"           // a CRL
 	SourceEmbeddedOCSP Source = "embedded-ocsp" // an OCSP response a signature carries (CAdES B-LT)
+	SourceEmbeddedCRL  Source = "embedded-crl"  // a CRL a signature carries (CAdES B-LT)
 )
 
 // Status is what a source says of a certificate.

@@ -100,7 +100,10 @@ type SignerReport struct {
 	Timestamp          *TSReport   `json:"timestamp,omitempty"`
 	Chain              []CertInfo  `json:"chain,omitempty"`
 	Revocation         *Revocation `json:"revocation,omitempty"`
-	Checks             []Check     `json:"checks"`
+	// CAStatus is the status of the CAs on the path that the signature's
+	// revocation data gives (B-LT); empty when it carries none for them.
+	CAStatus []CAStatus `json:"ca_status,omitempty"`
+	Checks   []Check    `json:"checks"`
 }
 
 // SignerID is who signed, from the certificate.
@@ -275,7 +278,7 @@ func (v *Validator) signer(ctx context.Context, sd *cms.Signed, s cms.Signer, vt
 
 	// Proof of existence: the earliest valid signature time-stamp.
 	for _, tok := range s.Timestamps {
-		ts := v.timestamp(ctx, tok, s.Signature)
+		ts := v.timestamp(ctx, tok, s.Signature, embedded(sd, time.Time{}))
 		if ts.Valid && (r.Timestamp == nil || !r.Timestamp.Valid || ts.Time.Before(r.Timestamp.Time)) {
 			t := ts
 			r.Timestamp = &t
@@ -330,12 +333,14 @@ func (v *Validator) chainAndStatus(ctx context.Context, o *outcome, sd *cms.Sign
 		c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), best.Format(time.RFC3339)))
 
 	// Revocation, only now that the chain holds: the anchor's status
-	// source, else an OCSP response the signature carries (B-LT) issued
-	// after the best signature time.
+	// source, else the revocation data the signature carries (B-LT): an
+	// OCSP response issued after the best signature time, or a CRL
+	// current then.
+	emb := embedded(sd, best)
 	st, err := ch.Status(ctx)
 	if err != nil {
-		if emb, embErr := (trust.EmbeddedOCSP{Responses: sd.OCSPResponses, NotBefore: best}).Status(ctx, c, ch.Issuer()); embErr == nil {
-			st, err = emb, nil
+		if e, embErr := emb.Status(ctx, c, ch.Issuer()); embErr == nil {
+			st, err = e, nil
 		}
 	}
 	if err != nil {
@@ -354,6 +359,7 @@ func (v *Validator) chainAndStatus(ctx context.Context, o *outcome, sd *cms.Sign
 	}
 	ok, sub, detail := revocationCheck(st, proven)
 	o.check(CRevocation, ok, Indeterminate, sub, detail)
+	checkCAs(ctx, o, ch, emb, proven)
 }
 
 // revocationSub is the sub-indication of each verdict the trust table's
@@ -382,8 +388,9 @@ var oidTSTInfo = []int{1, 2, 840, 113549, 1, 9, 16, 1, 4}
 
 // timestamp validates a signature time-stamp token over sig: its CMS
 // signature, the imprint, and the TSA's chain at the stamped time with the
-// timeStamping usage.
-func (v *Validator) timestamp(ctx context.Context, tok, sig []byte) TSReport {
+// timeStamping usage, and its path's status (emb: the revocation data the
+// signature carries, with the token's own).
+func (v *Validator) timestamp(ctx context.Context, tok, sig []byte, emb trust.Embedded) TSReport {
 	bad := func(format string, args ...any) TSReport { return TSReport{Detail: fmt.Sprintf(format, args...)} }
 	signed, err := cms.Verify(tok, nil)
 	if err != nil || len(signed.Signers) != 1 {
@@ -416,12 +423,13 @@ func (v *Validator) timestamp(ctx context.Context, tok, sig []byte) TSReport {
 		out.Detail = "the TSA does not chain to a trusted authority at the stamped time"
 		return out
 	}
-	// A TSA certificate revoked or suspended before the stamped time
-	// proves nothing; an unknown or unavailable status does not void the
-	// token (the trust table's time-stamp row).
-	st, _ := ch.Status(ctx)
-	if rule := trust.RuleFor(trust.UseTimestamp, st.State); rule.Decide(st, out.Time, false) != trust.Pass {
-		out.Detail = "the TSA's certificate was " + rule.Word + " before the stamped time"
+	// A TSA certificate (or a CA on its path) revoked or suspended before
+	// the stamped time proves nothing; an unknown or unavailable status
+	// does not void the token (the trust table's time-stamp row).
+	emb = with(emb, signed)
+	emb.NotBefore = out.Time
+	if detail := tsaStatus(ctx, ch, emb, out.Time); detail != "" {
+		out.Detail = detail
 		return out
 	}
 	out.Valid = true
