@@ -221,6 +221,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, 
 			return nil, err
 		}
 		rootCRL = rs.ARL
+		// The root-key step is a calendar item: the alert watches this.
+		a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "yagona_root_crl_next_update_timestamp_seconds",
+			Help: "nextUpdate of the root's CRL and OCSP answers for the issuing CA that this replica serves (Unix time); renewed only at a root-key step."},
+			func() float64 { return float64(rs.NextUpdate.Unix()) }))
 	}
 	a.tsaSC = ca.SystemCert{Kind: "tsa", CertPath: cfg.DataPath("certs/tsa.pem"), KeyURI: cfg.Keys.TSA,
 		Validity: orDefault(cfg.CA.TSACertValidity, 365*24*time.Hour)}
