@@ -80,6 +80,7 @@ type fixture struct {
 	clock *fakeClock
 	admin Actor
 	root  *x509.Certificate
+	hier  *Hierarchy
 }
 
 var testProfiles = map[string]Profile{
@@ -106,7 +107,7 @@ func newFixture(t *testing.T, opts ...func(*Config)) *fixture {
 	}
 	ks := &memKeys{keys: map[string]crypto.Signer{}}
 	h, err := LoadHierarchy(HierarchyConfig{CertDir: t.TempDir(), Keys: ks, RootKey: "root", IssuingKey: "issuing",
-		Organization: "Yagona Test", RootName: "Test Root", IssuingName: "Test Issuing", Linter: linter, Now: clock.Now})
+		Organization: "Yagona Test", RootName: "Test Root", IssuingName: "Test Issuing", Linter: linter, Now: clock.Now, URLs: rootURLs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func newFixture(t *testing.T, opts ...func(*Config)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{a: a, st: st, clock: clock, admin: Actor{Admin: true, ID: "admin"}, root: h.Root}
+	return &fixture{a: a, st: st, clock: clock, admin: Actor{Admin: true, ID: "admin"}, root: h.Root, hier: h}
 }
 
 func (f *fixture) person(t *testing.T, pinfl string) {

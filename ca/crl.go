@@ -19,15 +19,23 @@ import (
 
 // CRL sharding (docs/ca.md): with Config.CRLShardWidth set, a certificate
 // whose NotAfter falls in the n-th window of that width since the Unix
-// epoch names shard n in its CRL distribution point,
-// <URLs.CRL without .crl>-n.crl, and each shard's CRL lists only the
-// revoked certificates of its shard and says so in a critical issuing
-// distribution point extension (RFC 5280 §5.2.5) naming the same URL.
-// Certificates issued with sharding off are shard 0, whose CRL is at
-// URLs.CRL. A shard holds the certificates expiring in one window, so its
-// size follows the issuance rate, not the number of certificates in
-// service; once its window is over every certificate in it has expired and
-// the shard is no longer reissued.
+// epoch belongs to shard n. Two CRLs cover it, and its CRL distribution
+// points extension names both, the full one first:
+//
+//   - the full CRL at URLs.CRL (stored as shard 0): every revoked
+//     certificate of the issuer that has not expired, with no
+//     issuingDistributionPoint, which every validator applies with its
+//     default settings (NSS's libpkix ignores a CRL with a critical
+//     issuingDistributionPoint and then passes a revoked certificate);
+//   - the shard's CRL at <URLs.CRL without .crl>-n.crl, which lists only
+//     the revoked certificates of shard n and says so in a critical
+//     issuingDistributionPoint (RFC 5280 §5.2.5) naming the same URL. A
+//     shard holds the certificates expiring in one window, so its size
+//     follows the issuance rate, not the number of certificates in service;
+//     once its window is over every certificate in it has expired and the
+//     shard is no longer reissued.
+//
+// Certificates issued with sharding off are shard 0: the full CRL.
 
 var oidIssuingDistributionPoint = []int{2, 5, 29, 28}
 
@@ -57,7 +65,10 @@ func (a *Authority) leafTemplate(prof Profile, subj []byte, pub any, now time.Ti
 	}
 	shard := a.crlShard(tmpl.NotAfter)
 	if a.cfg.URLs.CRL != "" {
-		tmpl.CRLDistributionPoints = []string{a.CRLURL(shard)}
+		tmpl.CRLDistributionPoints = []string{a.CRLURL(0)}
+		if shard != 0 {
+			tmpl.CRLDistributionPoints = append(tmpl.CRLDistributionPoints, a.CRLURL(shard))
+		}
 	}
 	return tmpl, shard, nil
 }
@@ -97,7 +108,7 @@ func issuingDistributionPoint(url string) (pkix.Extension, error) {
 }
 
 // IssueCRL signs and stores a new CRL for one shard of the issuing CA
-// (RFC 5280 §5). The CRL number is taken before the revoked list is read,
+// (RFC 5280 §5); shard 0 is the full CRL. The CRL number is taken before the revoked list is read,
 // so a CRL with a higher number never misses a change that a lower one
 // has; the store keeps only the highest number per shard, across
 // processes. Numbers are shared by all shards, so they grow in each.
@@ -110,7 +121,11 @@ func (a *Authority) IssueCRL(ctx context.Context, shard int64) (store.CRL, error
 		return store.CRL{}, storeErr(err, "crl number")
 	}
 	now := a.now().Truncate(time.Second)
-	revoked, err := a.st.RevokedCertificates(ctx, iss.Name, shard, now)
+	list := shard
+	if shard == 0 {
+		list = store.AllShards // the full CRL
+	}
+	revoked, err := a.st.RevokedCertificates(ctx, iss.Name, list, now)
 	if err != nil {
 		return store.CRL{}, storeErr(err, "revoked certificates")
 	}
@@ -129,7 +144,7 @@ func (a *Authority) IssueCRL(ctx context.Context, shard int64) (store.CRL, error
 		NextUpdate:                c.NextUpdate,
 		RevokedCertificateEntries: entries,
 	}
-	if a.cfg.CRLShardWidth > 0 && a.cfg.URLs.CRL != "" {
+	if shard != 0 && a.cfg.URLs.CRL != "" {
 		// Partitioned: this CRL covers only the certificates naming it.
 		idp, err := issuingDistributionPoint(a.CRLURL(shard))
 		if err != nil {
@@ -264,8 +279,10 @@ func (a *Authority) SweepStatusChanges(ctx context.Context, since time.Time, see
 		if n, err := ParseSerial(c.Serial); err == nil && a.cfg.OnStatusChange != nil {
 			a.cfg.OnStatusChange(ctx, n)
 		}
-		if c.StatusChangedAt.After(stale[c.CRLShard]) {
-			stale[c.CRLShard] = c.StatusChangedAt
+		for _, sh := range []int64{0, c.CRLShard} { // the full CRL and the shard's
+			if c.StatusChangedAt.After(stale[sh]) {
+				stale[sh] = c.StatusChangedAt
+			}
 		}
 	}
 	if len(stale) == 0 {

@@ -33,17 +33,19 @@ func (f *fixture) enrollN(t *testing.T, n int) []*x509.Certificate {
 	return out
 }
 
-// TestCRLShards: a certificate names the shard of its expiry window; the
-// shard's CRL lists it once revoked, with an issuing distribution point
-// naming the same URL, and the unsharded CRL does not.
+// TestCRLShards: a certificate names the full CRL, then the shard of its
+// expiry window; the shard's CRL lists it once revoked, with an issuing
+// distribution point naming the same URL, and so does the full CRL,
+// without one.
 func TestCRLShards(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.CRLShardWidth = shardWidth })
 	ctx := context.Background()
 	certs := f.enrollN(t, 2)
 	want := certs[0].NotAfter.Unix() / int64(shardWidth/time.Second)
 	url := "http://127.0.0.1/crl/issuing-" + strconv.FormatInt(want, 10) + ".crl"
-	if got := certs[0].CRLDistributionPoints; len(got) != 1 || got[0] != url {
-		t.Fatalf("distribution points %q, want %q", got, url)
+	full := "http://127.0.0.1/crl/issuing.crl"
+	if got := certs[0].CRLDistributionPoints; len(got) != 2 || got[0] != full || got[1] != url {
+		t.Fatalf("distribution points %q, want %q then %q", got, full, url)
 	}
 	if _, err := f.a.Revoke(ctx, f.admin, SerialHex(certs[0].SerialNumber), ReasonKeyCompromise); err != nil {
 		t.Fatal(err)
@@ -75,8 +77,17 @@ func TestCRLShards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rl0, _ := x509.ParseRevocationList(zero.DER); len(rl0.RevokedCertificateEntries) != 0 {
-		t.Fatalf("the unsharded CRL lists %d certificates of a shard", len(rl0.RevokedCertificateEntries))
+	rl0, err := x509.ParseRevocationList(zero.DER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rl0.RevokedCertificateEntries) != 1 || rl0.RevokedCertificateEntries[0].SerialNumber.Cmp(certs[0].SerialNumber) != 0 {
+		t.Fatalf("the full CRL lists %+v", rl0.RevokedCertificateEntries)
+	}
+	for _, e := range rl0.Extensions {
+		if e.Id.Equal(asn1.ObjectIdentifier{2, 5, 29, 28}) {
+			t.Error("the full CRL has an issuing distribution point")
+		}
 	}
 }
 

@@ -39,9 +39,13 @@ type HierarchyConfig struct {
 	IssuingName     string
 	RootValidity    time.Duration // default 20 years
 	IssuingValidity time.Duration // default 10 years
-	Linter          *Linter
-	Now             func() time.Time
-	Logger          *slog.Logger
+	// URLs go into the issuing CA certificate: the root's OCSP responder,
+	// the root certificate (caIssuers) and the root's CRL.
+	URLs        URLs
+	ARLValidity time.Duration // the root's CRL and OCSP answers; default 1 year
+	Linter      *Linter
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // Hierarchy is the loaded CA hierarchy.
@@ -49,7 +53,8 @@ type Hierarchy struct {
 	Root       *x509.Certificate
 	Issuing    *x509.Certificate
 	IssuingKey crypto.Signer
-	Created    bool // made on this call
+	Created    bool        // made on this call
+	RootStatus *RootStatus // nil when never made (the root key was never here since)
 }
 
 const year = 365 * 24 * time.Hour
@@ -70,6 +75,9 @@ func LoadHierarchy(cfg HierarchyConfig) (*Hierarchy, error) {
 	if cfg.IssuingValidity == 0 {
 		cfg.IssuingValidity = 10 * year
 	}
+	if cfg.ARLValidity == 0 {
+		cfg.ARLValidity = year
+	}
 	if err := os.MkdirAll(cfg.CertDir, 0o755); err != nil {
 		return nil, fmt.Errorf("ca: %w", err)
 	}
@@ -88,6 +96,9 @@ func LoadHierarchy(cfg HierarchyConfig) (*Hierarchy, error) {
 		iss, err = createIssuing(cfg, root, issPath)
 		h.Created = true
 	}
+	if err == nil && lacksURLs(iss, cfg.URLs) {
+		iss, err = upgradeIssuing(cfg, root, iss, issPath)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +110,9 @@ func LoadHierarchy(cfg HierarchyConfig) (*Hierarchy, error) {
 		return nil, fmt.Errorf("ca: issuing key: %w", err)
 	}
 	h.Root, h.Issuing, h.IssuingKey = root, iss, key
+	if h.RootStatus, err = rootStatus(cfg, root, iss); err != nil {
+		return nil, err
+	}
 	return h, nil
 }
 
@@ -146,12 +160,68 @@ func createIssuing(cfg HierarchyConfig, root *x509.Certificate, path string) (*x
 	if err != nil {
 		return nil, err
 	}
+	withURLs(tmpl, cfg.URLs)
 	cert, err := signAndLint(cfg.Linter, tmpl, root, key.Public(), rootKey)
 	if err != nil {
 		return nil, fmt.Errorf("ca: issuing certificate: %w", err)
 	}
 	cfg.Logger.Info("created issuing CA", "subject", cert.Subject.String(), "path", path)
 	return cert, writeCert(path, cert)
+}
+
+// withURLs puts the status and issuer certificate URLs into a template:
+// the issuer's OCSP responder, its certificate (caIssuers) and its CRL.
+// The issuing CA carries the root's: without them a validator checking the
+// whole path (OpenSSL -crl_check_all, Java PKIX with revocation) cannot
+// check the issuing CA.
+func withURLs(t *x509.Certificate, u URLs) {
+	if u.OCSP != "" {
+		t.OCSPServer = []string{u.OCSP}
+	}
+	if u.CAIssuers != "" {
+		t.IssuingCertificateURL = []string{u.CAIssuers}
+	}
+	if u.CRL != "" {
+		t.CRLDistributionPoints = []string{u.CRL}
+	}
+}
+
+// lacksURLs reports whether iss was made before the issuing CA carried
+// the URLs configured (or for other URLs).
+func lacksURLs(iss *x509.Certificate, u URLs) bool {
+	return (u.CRL != "" && !slices.Equal(iss.CRLDistributionPoints, []string{u.CRL})) ||
+		(u.OCSP != "" && !slices.Equal(iss.OCSPServer, []string{u.OCSP})) ||
+		(u.CAIssuers != "" && !slices.Equal(iss.IssuingCertificateURL, []string{u.CAIssuers}))
+}
+
+// upgradeIssuing reissues the issuing CA certificate with its key and
+// name, now with the configured URLs, when the root key is reachable;
+// certificates it issued keep chaining (same name, same key). Without the
+// root key the old certificate stays, with a warning.
+func upgradeIssuing(cfg HierarchyConfig, root, iss *x509.Certificate, path string) (*x509.Certificate, error) {
+	if !rootKeyHere(cfg) {
+		cfg.Logger.Warn("the issuing CA certificate lacks the root's CRL and OCSP URLs, and the root key is not here to reissue it (docs/operations.md)")
+		return iss, nil
+	}
+	if err := writeCert(path+".old", iss); err != nil {
+		return nil, err
+	}
+	cfg.Logger.Warn("reissuing the issuing CA certificate with the root's CRL and OCSP URLs; the previous one is kept", "path", path+".old")
+	return createIssuing(cfg, root, path)
+}
+
+// rootKeyHere reports whether the root key can be used now: it exists and
+// opens (a key file without its passphrase, or a token not plugged in, is
+// not here).
+func rootKeyHere(cfg HierarchyConfig) bool {
+	if ok, err := cfg.Keys.Exists(cfg.RootKey); err != nil || !ok {
+		return false
+	}
+	if _, err := cfg.Keys.Load(cfg.RootKey); err != nil {
+		cfg.Logger.Warn("the root key is there but does not open", "err", err)
+		return false
+	}
+	return true
 }
 
 func caTemplate(subj []byte, pub crypto.PublicKey, notBefore, notAfter time.Time, pathLen int) (*x509.Certificate, error) {
@@ -260,7 +330,7 @@ func (a *Authority) SystemCertificate(ctx context.Context, ks KeyStore, sc Syste
 	now := a.now()
 	cur, err := readCert(sc.CertPath)
 	if err == nil && publicKeysEqual(cur.PublicKey, key.Public()) && cur.CheckSignatureFrom(a.cfg.Issuer.Cert) == nil &&
-		now.Before(cur.NotAfter.Add(-sc.Validity/3)) && sameHosts(cur, sc.Hosts) {
+		now.Before(cur.NotAfter.Add(-sc.Validity/3)) && sameHosts(cur, sc.Hosts) && currentProfile(cur, sc) {
 		if rec, err := a.st.GetCertificate(ctx, SerialHex(cur.SerialNumber)); err == nil && rec.Status == store.StatusGood {
 			return cur, key, nil
 		}
@@ -284,6 +354,9 @@ func (a *Authority) SystemCertificate(ctx context.Context, ks KeyStore, sc Syste
 	case "ocsp":
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}
 		tmpl.OCSPServer = nil // RFC 6960 §4.2.2.2.1: id-pkix-ocsp-nocheck instead
+		// nocheck: no status is looked up, so no CRL to point at; and no
+		// policy, the signer certifies no one's identity.
+		tmpl.CRLDistributionPoints, tmpl.Policies = nil, nil
 		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkixExt(oidOCSPNoCheck, []byte{5, 0}))
 	case "tls":
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
@@ -327,6 +400,13 @@ func (a *Authority) SystemCertificate(ctx context.Context, ks KeyStore, sc Syste
 		return nil, nil, err
 	}
 	return cert, key, nil
+}
+
+// currentProfile reports whether cur has the profile its kind has now:
+// an OCSP signer made before it lost its CRL distribution point and
+// policies is reissued.
+func currentProfile(cur *x509.Certificate, sc SystemCert) bool {
+	return sc.Kind != "ocsp" || (len(cur.CRLDistributionPoints) == 0 && len(cur.Policies) == 0)
 }
 
 func systemName(sc SystemCert) string {

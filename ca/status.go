@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/yagona/yagona/pkg/store"
@@ -153,13 +154,7 @@ func (a *Authority) changeStatus(ctx context.Context, actor Actor, serial, actio
 		a.cfg.OnStatusChange(ctx, n)
 	}
 	a.audit(ctx, actor, action, c.Serial, fmt.Sprintf(`{"status":%q,"reason":%d}`, c.Status, c.Reason))
-	if _, err := a.IssueCRL(ctx, c.CRLShard); err != nil {
-		// The change is committed and OCSP already answers it; the CRL job
-		// retries at its next tick (every minute), and the status sweep on
-		// the job leader notices too.
-		a.crlDirty.Store(c.CRLShard, struct{}{})
-		a.log.ErrorContext(ctx, "crl reissue after status change failed", "serial", c.Serial, "err", err)
-	}
+	a.reissueCRLs(ctx, c)
 	return c, nil
 }
 
@@ -227,4 +222,17 @@ func (a *Authority) Renew(ctx context.Context, holder *x509.Certificate, rec sto
 	return a.issue(ctx, prof, subj, csr, store.Certificate{PINFL: rec.PINFL, Profile: prof.Name, RenewedFrom: rec.Serial}, "",
 		a.auditEvent(Actor{ID: rec.Serial, PINFL: rec.PINFL}, "certificate.renew", "",
 			fmt.Sprintf(`{"profile":%q,"renewed_from":%q}`, prof.Name, rec.Serial)))
+}
+
+// reissueCRLs reissues the CRLs that list c: its shard's and the full one.
+func (a *Authority) reissueCRLs(ctx context.Context, c store.Certificate) {
+	for _, shard := range slices.Compact([]int64{0, c.CRLShard}) {
+		if _, err := a.IssueCRL(ctx, shard); err != nil {
+			// The change is committed and OCSP already answers it; the CRL
+			// job retries at its next tick (every minute), and the status
+			// sweep on the job leader notices too.
+			a.crlDirty.Store(shard, struct{}{})
+			a.log.ErrorContext(ctx, "crl reissue after status change failed", "serial", c.Serial, "shard", shard, "err", err)
+		}
+	}
 }

@@ -50,15 +50,7 @@ func leafTemplate(p Profile, rawSubject []byte, pub crypto.PublicKey, issuer *x5
 		SubjectKeyId:          ski,
 		Policies:              []x509.OID{policy},
 	}
-	if urls.OCSP != "" {
-		t.OCSPServer = []string{urls.OCSP}
-	}
-	if urls.CAIssuers != "" {
-		t.IssuingCertificateURL = []string{urls.CAIssuers}
-	}
-	if urls.CRL != "" {
-		t.CRLDistributionPoints = []string{urls.CRL}
-	}
+	withURLs(t, urls)
 	return t, nil
 }
 

@@ -61,6 +61,10 @@ type Config struct {
 	Limiter   Limiter
 	Roots     []*x509.Certificate // trust anchors served at /pki/roots.pem
 	OCSP      http.Handler        // the responder, mounted at /ocsp
+	// RootCRL is the root's CRL of the CAs it certified, served at
+	// /crl/root.crl (DER); nil: 404. The root certificate, Roots[0], is
+	// served at /pki/root.cer.
+	RootCRL []byte
 	// FailuresPerMinute is how many failed enrollment or renewal attempts one
 	// client address may make in a minute before it is refused for a minute.
 	// Zero means 20.
@@ -122,6 +126,9 @@ func (s *Server) RegisterPKI(mux *http.ServeMux) {
 	route(mux, "/pki/ca.pem", map[string]http.HandlerFunc{"GET": s.blob("application/x-pem-file", func() []byte { return s.chain })})
 	route(mux, "/pki/issuing.cer", map[string]http.HandlerFunc{"GET": s.blob("application/pkix-cert", func() []byte { return s.a.Issuer().Cert.Raw })})
 	route(mux, "/crl/{file}", map[string]http.HandlerFunc{"GET": s.crl})
+	if len(s.cfg.Roots) > 0 {
+		route(mux, "/pki/root.cer", map[string]http.HandlerFunc{"GET": s.blob("application/pkix-cert", func() []byte { return s.cfg.Roots[0].Raw })})
+	}
 }
 
 // Handler puts the OCSP responder in front of mux. OCSP GET requests carry
@@ -171,8 +178,15 @@ func (s *Server) blob(contentType string, body func() []byte) http.HandlerFunc {
 	}
 }
 
-// crl serves /crl/<issuer>.crl (shard 0) and /crl/<issuer>-<n>.crl.
+// crl serves /crl/<issuer>.crl (shard 0), /crl/<issuer>-<n>.crl and the
+// root's /crl/root.crl.
 func (s *Server) crl(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("file") == "root.crl" && s.cfg.RootCRL != nil {
+		w.Header().Set("Content-Type", "application/pkix-crl")
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		_, _ = w.Write(s.cfg.RootCRL)
+		return
+	}
 	shard, ok := crlShard(r.PathValue("file"), s.a.Issuer().Name)
 	if !ok {
 		httpjson.WriteProblem(w, httpjson.NewProblem(http.StatusNotFound, "not_found", "no such CRL"))

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -327,31 +328,39 @@ func lifecycle(t *testing.T, s *testServer) {
 	if out := s.ocspStatus(dir, true); !strings.Contains(out, "leaf.pem: revoked") || !strings.Contains(out, "Reason: keyCompromise") {
 		t.Fatalf("want revoked keyCompromise:\n%s", out)
 	}
-	// The certificate names its CRL shard; that shard's CRL (partitioned,
-	// with an issuing distribution point naming the same URL) revokes it.
+	// The certificate names the full CRL, then its CRL shard; the shard's
+	// CRL (partitioned, with an issuing distribution point naming the same
+	// URL) revokes it, and so does the full CRL (no such extension).
 	leaf, err := x509.ParseCertificate(readPEM(t, filepath.Join(dir, "leaf.pem")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(leaf.CRLDistributionPoints) != 1 || !strings.HasPrefix(leaf.CRLDistributionPoints[0], s.http+"/crl/issuing-") {
-		t.Fatalf("CRL distribution points %q, want one shard of %s/crl/issuing", leaf.CRLDistributionPoints, s.http)
+	dps := leaf.CRLDistributionPoints
+	if len(dps) != 2 || dps[0] != s.http+"/crl/issuing.crl" || !strings.HasPrefix(dps[1], s.http+"/crl/issuing-") {
+		t.Fatalf("CRL distribution points %q, want the full CRL, then one shard of %s/crl/issuing", dps, s.http)
 	}
-	crl := s.fetch(leaf.CRLDistributionPoints[0])
-	write(t, dir, "crl.der", string(crl))
-	mustOpenSSL(t, dir, "crl", "-inform", "DER", "-in", "crl.der", "-out", "crl.pem")
-	if txt := mustOpenSSL(t, dir, "crl", "-in", "crl.pem", "-noout", "-text"); !strings.Contains(txt, "Issuing Distribution Point: critical") ||
-		!strings.Contains(txt, leaf.CRLDistributionPoints[0]) {
-		t.Fatalf("shard CRL without its issuing distribution point:\n%s", txt)
-	}
-	out, err := openssl(t, dir, "verify", "-crl_check", "-CAfile", "root.pem", "-untrusted", "issuing.pem", "-CRLfile", "crl.pem", "leaf.pem")
-	if err == nil || !strings.Contains(out, "certificate revoked") {
-		t.Fatalf("verify -crl_check: err=%v\n%s", err, out)
+	for i, u := range dps {
+		crl := s.fetch(u)
+		write(t, dir, "crl.der", string(crl))
+		mustOpenSSL(t, dir, "crl", "-inform", "DER", "-in", "crl.der", "-out", "crl.pem")
+		txt := mustOpenSSL(t, dir, "crl", "-in", "crl.pem", "-noout", "-text")
+		if hasIDP := strings.Contains(txt, "Issuing Distribution Point: critical") && strings.Contains(txt, u); hasIDP != (i == 1) {
+			t.Fatalf("%s: issuing distribution point %v, want %v:\n%s", u, hasIDP, i == 1, txt)
+		}
+		out, err := openssl(t, dir, "verify", "-crl_check", "-CAfile", "root.pem", "-untrusted", "issuing.pem", "-CRLfile", "crl.pem", "leaf.pem")
+		if err == nil || !strings.Contains(out, "certificate revoked") {
+			t.Fatalf("verify -crl_check with %s: err=%v\n%s", u, err, out)
+		}
 	}
 	// Another shard's CRL is out of scope for this certificate: OpenSSL
 	// finds no CRL for it rather than taking its silence for good.
-	write(t, dir, "other.der", string(s.fetch(s.http+"/crl/issuing.crl")))
+	shard, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(dps[1], s.http+"/crl/issuing-"), ".crl"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "other.der", string(s.fetch(s.http+"/crl/issuing-"+strconv.FormatInt(shard+1, 10)+".crl")))
 	mustOpenSSL(t, dir, "crl", "-inform", "DER", "-in", "other.der", "-out", "other.pem")
-	out, err = openssl(t, dir, "verify", "-crl_check", "-CAfile", "root.pem", "-untrusted", "issuing.pem", "-CRLfile", "other.pem", "leaf.pem")
+	out, err := openssl(t, dir, "verify", "-crl_check", "-CAfile", "root.pem", "-untrusted", "issuing.pem", "-CRLfile", "other.pem", "leaf.pem")
 	if err == nil || !strings.Contains(out, "different CRL scope") {
 		t.Fatalf("verify with another shard's CRL: err=%v\n%s", err, out)
 	}
@@ -419,8 +428,9 @@ func (s *testServer) fetch(url string) []byte {
 }
 
 // TestProfilesLintClean issues a certificate of every profile (and the
-// system certificates and the CRL the server made for itself) and lints
-// them with zlint's RFC 5280 and ETSI rules.
+// system certificates, the CA certificates and every CRL the server
+// publishes, the root's included) and lints them with zlint's RFC 5280 and
+// ETSI rules.
 func TestProfilesLintClean(t *testing.T) {
 	needOpenSSL(t)
 	s := startServer(t, nil)
@@ -465,13 +475,20 @@ func TestProfilesLintClean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	crl, err := zx509.ParseRevocationList(s.fetch(leaf.CRLDistributionPoints[0]))
+	issuing, err := x509.ParseCertificate(readPEM(t, filepath.Join(s.data, "certs", "issuing.pem")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, r := range zlint.LintRevocationListEx(crl, reg).Results {
-		if r.Status == lint.Error || r.Status == lint.Fatal || r.Status == lint.Warn {
-			t.Errorf("crl: %s: %s %s", name, r.Status, r.Details)
+	// Every CRL: the full one and the shard the leaf names, and the root's.
+	for _, u := range append(leaf.CRLDistributionPoints, issuing.CRLDistributionPoints...) {
+		crl, err := zx509.ParseRevocationList(s.fetch(u))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, r := range zlint.LintRevocationListEx(crl, reg).Results {
+			if r.Status == lint.Error || r.Status == lint.Fatal || r.Status == lint.Warn {
+				t.Errorf("crl %s: %s: %s %s", u, name, r.Status, r.Details)
+			}
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/configs"
@@ -75,8 +76,18 @@ func (c *Config) Hierarchy(keys ca.KeyStore, linter *ca.Linter, log *slog.Logger
 	return ca.HierarchyConfig{
 		CertDir: c.DataPath("certs"), Keys: keys, RootKey: c.Keys.Root, IssuingKey: c.Keys.Issuing,
 		Organization: c.CA.Organization, RootName: c.CA.RootName, IssuingName: c.CA.IssuingName,
-		Linter: linter, Logger: log,
+		Linter: linter, Logger: log, URLs: c.RootURLs(),
 	}
+}
+
+// RootURLs are the root's status and certificate URLs, which the issuing
+// CA certificate carries: its OCSP responder, certificate and CRL.
+func (c *Config) RootURLs() ca.URLs {
+	base := strings.TrimSuffix(c.PublicURL.HTTP, "/")
+	if base == "" {
+		return ca.URLs{}
+	}
+	return ca.URLs{OCSP: base + "/ocsp", CAIssuers: base + "/pki/root.cer", CRL: base + "/crl/root.crl"}
 }
 
 // Logger is the process's logger: level and format (text or json) as

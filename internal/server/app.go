@@ -215,6 +215,17 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, 
 	if err != nil {
 		return nil, err
 	}
+	var rootCRL []byte
+	if rs := a.hier.RootStatus; rs != nil {
+		if err := a.ocsp.SetPresigned(rs.Answers); err != nil {
+			return nil, err
+		}
+		rootCRL = rs.ARL
+		// The root-key step is a calendar item: the alert watches this.
+		a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "yagona_root_crl_next_update_timestamp_seconds",
+			Help: "nextUpdate of the root's CRL and OCSP answers for the issuing CA that this replica serves (Unix time); renewed only at a root-key step."},
+			func() float64 { return float64(rs.NextUpdate.Unix()) }))
+	}
 	a.tsaSC = ca.SystemCert{Kind: "tsa", CertPath: cfg.DataPath("certs/tsa.pem"), KeyURI: cfg.Keys.TSA,
 		Validity: orDefault(cfg.CA.TSACertValidity, 365*24*time.Hour)}
 	tsaCert, tsaKey, err := a.auth.SystemCertificate(ctx, ks, a.tsaSC)
@@ -253,7 +264,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, 
 	a.decide = decision.New(decision.Config{Store: a.store, Validator: a.valid, Tokens: a.idp,
 		PublicURL: strings.TrimSuffix(cfg.PublicURL.HTTPS, "/"), Logger: log})
 	a.api = api.New(api.Config{Authority: a.auth, Operators: operator.NewAuthenticator(a.store), Tokens: caTokens{a.idp}, Limiter: a.cache,
-		Roots: []*x509.Certificate{a.hier.Root}, OCSP: a.ocsp, FailuresPerMinute: cfg.CA.FailuresPerMinute,
+		Roots: []*x509.Certificate{a.hier.Root}, OCSP: a.ocsp, RootCRL: rootCRL, FailuresPerMinute: cfg.CA.FailuresPerMinute,
 		Logger: log, Registerer: a.registry})
 	return a, nil
 }

@@ -176,8 +176,13 @@ func (s *sqlStore) UpdateStatus(ctx context.Context, ch StatusChange) (Certifica
 }
 
 func (s *sqlStore) RevokedCertificates(ctx context.Context, issuer string, shard int64, now time.Time) ([]Revoked, error) {
-	rows, err := s.query(ctx, (`SELECT serial, revoked_at, reason FROM certificates
-		WHERE issuer = ? AND crl_shard = ? AND status <> 'good' AND not_after > ? ORDER BY serial`), issuer, shard, micros(now))
+	q, args := `SELECT serial, revoked_at, reason FROM certificates
+		WHERE issuer = ? AND crl_shard = ? AND status <> 'good' AND not_after > ? ORDER BY serial`, []any{issuer, shard, micros(now)}
+	if shard == AllShards {
+		q, args = `SELECT serial, revoked_at, reason FROM certificates
+		WHERE issuer = ? AND status <> 'good' AND not_after > ? ORDER BY serial`, []any{issuer, micros(now)}
+	}
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -158,6 +158,9 @@ type AuditEvent struct {
 	Details string // JSON object, may be empty
 }
 
+// AllShards asks RevokedCertificates for every CRL shard: the full CRL.
+const AllShards int64 = -1
+
 // Store is the durable state contract. Every method is safe for concurrent
 // use, by goroutines of one process and by several processes on one
 // PostgreSQL database.
@@ -200,8 +203,8 @@ type Store interface {
 	// if the current status is not in From (an empty From always conflicts).
 	UpdateStatus(ctx context.Context, ch StatusChange) (Certificate, error)
 	// RevokedCertificates lists the revoked and held certificates of an
-	// issuer in one CRL shard whose NotAfter is after now, ordered by
-	// serial.
+	// issuer in one CRL shard (every shard for AllShards) whose NotAfter
+	// is after now, ordered by serial.
 	RevokedCertificates(ctx context.Context, issuer string, shard int64, now time.Time) ([]Revoked, error)
 	// CertificateStatuses pages through the issuer's certificates whose
 	// NotAfter is after now, by serial: up to limit with a serial greater
