@@ -20,6 +20,13 @@
 // revocation). A status that cannot be learnt is INDETERMINATE TRY_LATER,
 // never a bare failure. Nothing is fetched for a certificate before its
 // chain is validated.
+//
+// A signature whose signed content (attached, or the detached document
+// given) is a login statement (pkg/statement) is not a document
+// signature, whatever else holds: TOTAL-FAILED FORMAT_FAILURE under the
+// login_statement constraint, a check recorded only when it applies
+// (docs/signatures.md says why). When only the document's digests are
+// given, the content is unknown and cannot be checked.
 package validation
 
 import (
@@ -38,6 +45,7 @@ import (
 
 	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/ident"
+	"github.com/yagona/yagona/pkg/statement"
 	"github.com/yagona/yagona/pkg/trust"
 )
 
@@ -257,6 +265,9 @@ func (v *Validator) signer(ctx context.Context, sd *cms.Signed, s cms.Signer, vt
 	o.check(CContentType, true, "", "", "")
 	o.check(CMessageDigest, true, "", "", s.DigestAlgorithm)
 	o.check(CSignature, true, "", "", "")
+	if statement.IsLoginStatement(sd.Content) {
+		o.check(CLoginStatement, false, TotalFailed, FormatFailure, loginStatementDetail)
+	}
 	weak := ""
 	if k, ok := c.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() < 2048 {
 		weak = fmt.Sprintf("RSA key of %d bits", k.N.BitLen())
