@@ -2,13 +2,10 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yagona/yagona/internal/agent"
 	"github.com/yagona/yagona/pkg/certfile"
 	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/kms"
@@ -137,26 +133,8 @@ func TestLoginStatementIsNotADocument(t *testing.T) {
 		}
 	})
 	t.Run("the agent's document request refuses", func(t *testing.T) {
-		ag, err := agent.New(agent.Config{Identities: []agent.Identity{{Certificate: certs[0], Chain: certs[1:], Key: key}}, Origins: []string{s.https}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(ag.Handler())
-		defer srv.Close()
-		sum := sha256.Sum256(certs[0].Raw)
-		body, _ := json.Marshal(map[string]any{"key": hex.EncodeToString(sum[:]), "document": base64.StdEncoding.EncodeToString([]byte(text)), "attached": true})
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/sign-document", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Origin", s.https)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out struct{ Error, Signature string }
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		if resp.StatusCode != http.StatusUnprocessableEntity || out.Error != "login_statement" || out.Signature != "" {
-			t.Fatalf("agent: %d %+v", resp.StatusCode, out)
+		if st, out := s.agentSignDocument(o, []byte(text), true); st != http.StatusUnprocessableEntity || out.Error != "login_statement" || out.Signature != "" {
+			t.Fatalf("agent: %d %+v", st, out)
 		}
 	})
 	t.Run("a decision refuses it as its document", func(t *testing.T) {
@@ -169,14 +147,21 @@ func TestLoginStatementIsNotADocument(t *testing.T) {
 		}
 	})
 	t.Run("the validator reports no document signature", func(t *testing.T) {
-		write(t, dir, "login.p7s", string(craft(text)))
-		out, err := s.cli("verify", "--json", filepath.Join(dir, "login.p7s"))
-		var rep validation.Report
-		if err == nil || json.Unmarshal([]byte(out), &rep) != nil || rep.Indication != validation.TotalFailed || rep.SubIndication != validation.FormatFailure {
-			t.Fatalf("verify: %v %s", err, out)
+		detached, err := cms.Sign([]byte(text), certs[0], certs[1:], key, true, time.Now())
+		if err != nil {
+			t.Fatal(err)
 		}
-		if !strings.Contains(out, `"constraint": "login_statement"`) || !strings.Contains(out, "this is a login statement, not a document") {
-			t.Fatalf("report without the reason: %s", out)
+		write(t, dir, "login.p7s", string(craft(text)))
+		write(t, dir, "login-detached.p7s", string(detached))
+		for _, args := range [][]string{{filepath.Join(dir, "login.p7s")}, {filepath.Join(dir, "document.txt"), filepath.Join(dir, "login-detached.p7s")}} {
+			out, err := s.cli(append([]string{"verify", "--json"}, args...)...)
+			var rep validation.Report
+			if err == nil || json.Unmarshal([]byte(out), &rep) != nil || rep.Indication != validation.TotalFailed || rep.SubIndication != validation.FormatFailure {
+				t.Fatalf("verify %v: %v %s", args, err, out)
+			}
+			if !strings.Contains(out, `"constraint": "login_statement"`) || !strings.Contains(out, "this is a login statement, not a document") {
+				t.Fatalf("report without the reason: %s", out)
+			}
 		}
 	})
 

@@ -1,10 +1,14 @@
 package validation
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +20,26 @@ import (
 const loginText = "Yagona login statement v2\nI log in with my authentication key to the service named below. This is not the signature of a document.\n" +
 	"issuer: https://id.example.uz\nclient-id: tax\nclient-name: Tax service\norigin: https://id.example.uz\nrequest: r1\n" +
 	"nonce: nMT2xaF2Qq3b0iBvKjB3wEkcVtN8PzR1yQ0aM9m1s7E\nissued-at: 2026-12-05T21:00:00Z\nexpires-at: 2026-12-05T21:02:00Z"
+
+// upload sends sig and doc to the validation endpoint as multipart parts
+// (the document streamed through the hashes) and returns the Input the
+// handler read.
+func upload(t *testing.T, v *Validator, sig []byte, doc string) Input {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	sp, _ := mw.CreateFormFile("signature", "doc.p7s")
+	sp.Write(sig)
+	dp, _ := mw.CreateFormFile("document", "doc.txt")
+	dp.Write([]byte(doc))
+	mw.Close()
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/signatures/verify", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	in, status, msg := readInput(httptest.NewRecorder(), req)
+	if status != 0 || in.Document != nil || in.Digests == nil {
+		t.Fatalf("upload: %d %s %+v", status, msg, in)
+	}
+	return in
+}
 
 // TestLoginStatementIsNotADocument: a signature over a login statement,
 // attached or detached, whole or altered, is TOTAL-FAILED FORMAT_FAILURE
@@ -57,6 +81,12 @@ func TestLoginStatementIsNotADocument(t *testing.T) {
 			sum := sha256.Sum256([]byte(loginText))
 			return Input{Signature: sign(loginText, true), Digests: map[crypto.Hash][]byte{crypto.SHA256: sum[:]}}
 		}(), nil, false, ""},
+		{"digests and the document's head", func() Input {
+			sum := sha256.Sum256([]byte(loginText))
+			return Input{Signature: sign(loginText, true), Digests: map[crypto.Hash][]byte{crypto.SHA256: sum[:]}, Head: []byte(loginText[:HeadSize])}
+		}(), nil, true, "failed"},
+		{"uploaded in parts", upload(t, v, sign(loginText, true), loginText), nil, true, "failed"},
+		{"a document uploaded in parts", upload(t, v, sign("Contract no. 5", true), "Contract no. 5"), nil, false, ""},
 		{"constraint ignored", detached(loginText), &ignore, false, "skipped"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
