@@ -68,13 +68,15 @@ func (p *Provider) methodOrigins() []string {
 
 // pendingLogin is a login request as the methods see it.
 type pendingLogin struct {
-	id string
-	lr *loginRequest
+	id   string
+	lr   *loginRequest
+	name string // the client's name
 }
 
-func (pl *pendingLogin) ID() string       { return pl.id }
-func (pl *pendingLogin) ClientID() string { return pl.lr.Auth.ClientID }
-func (pl *pendingLogin) Browser() string  { return pl.lr.Browser }
+func (pl *pendingLogin) ID() string         { return pl.id }
+func (pl *pendingLogin) ClientID() string   { return pl.lr.Auth.ClientID }
+func (pl *pendingLogin) ClientName() string { return pl.name }
+func (pl *pendingLogin) Browser() string    { return pl.lr.Browser }
 
 // methodHost is the provider as one login method sees it (login.Host).
 type methodHost struct {
@@ -90,7 +92,15 @@ func (h *methodHost) Request(ctx context.Context, r *http.Request, id string) (l
 	if e != nil {
 		return nil, e
 	}
-	return &pendingLogin{id: id, lr: lr}, nil
+	pl := &pendingLogin{id: id, lr: lr, name: lr.Auth.ClientID}
+	c, err := h.p.client(ctx, lr.Auth.ClientID)
+	if err != nil {
+		return nil, login.Unavailable()
+	}
+	if c != nil && c.Name != "" {
+		pl.name = c.Name
+	}
+	return pl, nil
 }
 
 // reservedKinds are the provider's own cache key prefixes, which a

@@ -52,6 +52,42 @@ func (s *testServer) official(dir, pinfl, name string) official {
 	return official{pinfl: pinfl, key: p("key"), chain: p("full.pem"), token: strings.TrimSpace(string(tok))}
 }
 
+// agentAnswer is the agent's answer to a document request.
+type agentAnswer struct{ Error, Signature string }
+
+// agentSignDocument asks an agent that holds o's key and answers the
+// server's pages to sign doc as the portal page would, and returns its
+// status and answer.
+func (s *testServer) agentSignDocument(o official, doc []byte, attached bool) (int, agentAnswer) {
+	t := s.t
+	t.Helper()
+	keyPEM, _ := os.ReadFile(o.key)
+	key, err := kms.DecryptPEM(keyPEM, []byte("a long passphrase for tests"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, _ := certfile.Read(o.chain)
+	ag, err := agent.New(agent.Config{Identities: []agent.Identity{{Certificate: certs[0], Chain: certs[1:], Key: key}}, Origins: []string{s.https}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ag.Handler())
+	defer srv.Close()
+	sum := sha256.Sum256(certs[0].Raw)
+	body, _ := json.Marshal(map[string]any{"key": hex.EncodeToString(sum[:]), "document": base64.StdEncoding.EncodeToString(doc), "attached": attached})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/sign-document", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", s.https)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out agentAnswer
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
 func (s *testServer) bearerJSON(method, path, token string, in, out any) int {
 	s.t.Helper()
 	return s.api(method, path, token, in, out)
@@ -156,30 +192,10 @@ func TestDecisionThreeOfficials(t *testing.T) {
 		t.Fatalf("B: %d %v", st, out)
 	}
 	// 3. C with the agent, as the portal page would ask it.
-	keyPEM, _ := os.ReadFile(c.key)
-	key, err := kms.DecryptPEM(keyPEM, []byte("a long passphrase for tests"))
-	if err != nil {
-		t.Fatal(err)
+	st, agOut := s.agentSignDocument(c, doc, false)
+	if st != http.StatusOK {
+		t.Fatalf("agent: %d %+v", st, agOut)
 	}
-	certs, _ := certfile.Read(c.chain)
-	ag, err := agent.New(agent.Config{Identities: []agent.Identity{{Certificate: certs[0], Chain: certs[1:], Key: key}}, Origins: []string{s.https}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	agSrv := httptest.NewServer(ag.Handler())
-	defer agSrv.Close()
-	sum := sha256.Sum256(certs[0].Raw)
-	body, _ := json.Marshal(map[string]string{"key": hex.EncodeToString(sum[:]), "document": base64.StdEncoding.EncodeToString(doc)})
-	areq, _ := http.NewRequest("POST", agSrv.URL+"/v1/sign-document", bytes.NewReader(body))
-	areq.Header.Set("Content-Type", "application/json")
-	areq.Header.Set("Origin", s.https)
-	aresp, err := http.DefaultClient.Do(areq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var agOut struct{ Signature string }
-	_ = json.NewDecoder(aresp.Body).Decode(&agOut)
-	aresp.Body.Close()
 	sigC, _ := base64.StdEncoding.DecodeString(agOut.Signature)
 	var final map[string]any
 	if st, out := submit(c, sigC); st != 201 || out["state"] != "final" {

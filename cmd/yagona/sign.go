@@ -47,6 +47,9 @@ func newSignCmd(g *globals) *cobra.Command {
 			}
 			sg.PSS = pss
 			sig, err := sg.Sign(cmd.Context(), doc, !attached, lvl)
+			if errors.Is(err, cades.ErrLoginStatement) {
+				return fmt.Errorf("%s is a login statement, not a document; a login is proved only by signing the statement the login page shows: %w", args[0], err)
+			}
 			if err != nil {
 				return err
 			}
@@ -215,6 +218,9 @@ func newCosignCmd(g *globals) *cobra.Command {
 			combined, err := sg.Cosign(cmd.Context(), doc, prev, lvl)
 			if errors.Is(err, cades.ErrNotSignatureOf) {
 				return fmt.Errorf("%s is not a valid signature of %s: %w", args[1], args[0], err)
+			}
+			if errors.Is(err, cades.ErrLoginStatement) {
+				return fmt.Errorf("%s is a login statement, not a document: %w", args[0], err)
 			}
 			if err != nil {
 				return err

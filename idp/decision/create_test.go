@@ -118,6 +118,12 @@ func TestCreateRefusals(t *testing.T) {
 		{"document over 32 MiB", tokService, "application/json", with(func(m map[string]any) {
 			m["document"] = base64.StdEncoding.EncodeToString(make([]byte, decision.MaxDocument+1))
 		}), 400, "invalid_decision"},
+		{"document is a login statement", tokService, "application/json", with(func(m map[string]any) {
+			m["document"] = base64.StdEncoding.EncodeToString([]byte("Yagona login statement v2\nI log in with my authentication key"))
+		}), 422, "login_statement"},
+		{"document is a version 1 login challenge", tokService, "application/json", with(func(m map[string]any) {
+			m["document"] = base64.StdEncoding.EncodeToString([]byte("yagona-login-v1\norigin: https://id.example.uz"))
+		}), 422, "login_statement"},
 		{"document and hash", tokService, "application/json",
 			with(func(m map[string]any) { m["document_sha256"], m["document_size"] = docSHA256, len(doc) }), 400, "invalid_decision"},
 		{"neither document nor hash", tokService, "application/json",

@@ -116,6 +116,12 @@ type apiErr struct {
 
 func (e *apiErr) Error() string { return e.code + ": " + e.desc }
 
+// errLoginStatement refuses a document that is a login statement
+// (pkg/statement): a decision's signatures are downloadable by anyone,
+// and one over a login statement must never be a login proof.
+var errLoginStatement = bad(http.StatusUnprocessableEntity, "login_statement",
+	"this is a login statement, not a document: it cannot be registered or signed as a decision")
+
 func bad(status int, code, desc string) *apiErr { return &apiErr{status, code, desc} }
 
 // fail answers err as a problem document (RFC 9457), mapping the store's

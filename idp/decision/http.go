@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/yagona/yagona/pkg/httpjson"
+	"github.com/yagona/yagona/pkg/statement"
 	"github.com/yagona/yagona/pkg/store"
 	"github.com/yagona/yagona/pkg/web"
 )
@@ -103,6 +104,10 @@ func (s *Service) handleCreate(w http.ResponseWriter, r *http.Request) {
 		doc, err = decodeB64(in.Document)
 		if err != nil || len(doc) == 0 || len(doc) > MaxDocument {
 			s.fail(w, r, bad(http.StatusBadRequest, "invalid_decision", "document must be base64, 1 byte to 32 MiB"))
+			return
+		}
+		if statement.IsLoginStatement(doc) {
+			s.fail(w, r, errLoginStatement)
 			return
 		}
 		h := sha256.Sum256(doc)

@@ -3,6 +3,7 @@ package decision_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -54,6 +55,24 @@ func signedBy(setup func(e *env) string, pinfls ...string) func(e *env) string {
 		}
 		return id
 	}
+}
+
+// loginText is a login statement, as the identity provider issues one.
+var loginText = []byte("Yagona login statement v2\nI log in with my authentication key to the service named below. This is not the signature of a document.\n" +
+	"issuer: https://id.example.uz\nclient-id: tax\nclient-name: Tax service\norigin: https://id.example.uz\nrequest: r1\n" +
+	"nonce: nMT2xaF2Qq3b0iBvKjB3wEkcVtN8PzR1yQ0aM9m1s7E\nissued-at: 2026-03-02T09:00:00Z\nexpires-at: 2026-03-02T09:02:00Z")
+
+// overLoginStatement is a pending decision whose document is a login
+// statement, as one registered before registration refused them.
+func overLoginStatement(e *env) string {
+	sum := sha256.Sum256(loginText)
+	d := store.Decision{ID: "legacyloginstatement", ClientID: "registry", Title: "A login statement", DocSHA256: sum[:],
+		DocSize: int64(len(loginText)), Document: loginText, Policy: []byte(`{"signers":[{"pinfl":"` + pinflA + `"}],"order":"parallel","required":1}`),
+		State: store.DecisionPending, Deadline: t0.Add(24 * time.Hour), WebhookSecret: "secret", CreatedAt: t0}
+	if err := e.store.CreateDecision(context.Background(), d); err != nil {
+		e.t.Fatal(err)
+	}
+	return d.ID
 }
 
 func rejected(e *env) string {
@@ -114,6 +133,8 @@ func TestSignRefusals(t *testing.T) {
 		{name: "no signature", setup: pending(), token: person(pinflA), body: raw(`{}`), status: 400, code: "invalid_signature"},
 		{name: "unknown id", setup: pending(), id: "nosuchdecision", token: person(pinflA), body: sig(pinflA, doc), status: 404, code: "not_found"},
 		{name: "id too long", setup: pending(), id: strings.Repeat("a", 65), token: person(pinflA), body: sig(pinflA, doc), status: 404, code: "not_found"},
+		{name: "over a login statement", setup: overLoginStatement, token: person(pinflA), body: sig(pinflA, loginText),
+			status: 422, code: "login_statement"},
 		{name: "not CMS", setup: pending(), token: person(pinflA), body: raw(`{"signature":"aGVsbG8="}`), status: 422, code: "signature_not_valid", sub: "FORMAT_FAILURE"},
 		{name: "over another document", setup: pending(), token: person(pinflA), body: sig(pinflA, []byte("Qaror № 43\n")),
 			status: 422, code: "signature_not_valid", sub: "HASH_FAILURE"},

@@ -15,6 +15,7 @@ import (
 	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/httpjson"
 	"github.com/yagona/yagona/pkg/ident"
+	"github.com/yagona/yagona/pkg/statement"
 	"github.com/yagona/yagona/pkg/store"
 	"github.com/yagona/yagona/pkg/validation"
 )
@@ -54,6 +55,9 @@ func (s *Service) sign(ctx context.Context, id string, p *Principal, der []byte)
 	}
 	if d.State != store.DecisionPending {
 		return view{}, bad(http.StatusConflict, "not_pending", "the decision is "+d.State)
+	}
+	if statement.IsLoginStatement(d.Document) {
+		return view{}, errLoginStatement
 	}
 	now := s.cfg.Now()
 	in := validation.Input{Signature: der, Document: d.Document, Time: now}

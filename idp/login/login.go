@@ -124,6 +124,9 @@ type Request interface {
 	ID() string
 	// ClientID is the service the person is logging in to.
 	ClientID() string
+	// ClientName is that service's registered name (its client id when
+	// it has none), as the person knows it.
+	ClientName() string
 	// Browser identifies the browser the request is bound to (a hash of
 	// its cookie): state a method keeps for the request must be bound to
 	// it too.

@@ -1,13 +1,14 @@
 // Package agent is the local signing agent a person runs next to their
 // browser (`yagona agent`): it holds the person's keys, unlocked at start,
-// and signs the login challenge for the identity provider's login page.
+// and signs the login statement for the identity provider's login page.
 //
 // It listens on loopback only and answers only configured page origins
-// (CORS, with Private Network Access). It signs only a well-formed
-// challenge (docs/login.md) whose origin line equals the Origin of the
-// page asking, so a page of another site cannot get a signature that logs
-// in to the provider. Requests whose Host is not a loopback name are
-// refused (DNS rebinding).
+// (CORS, with Private Network Access). It signs only a well-formed login
+// statement (pkg/statement, docs/login.md) whose origin line equals the
+// Origin of the page asking, so a page of another site cannot get a
+// signature that logs in to the provider; and it never signs a login
+// statement as a document (a 422 login_statement). Requests whose Host is
+// not a loopback name are refused (DNS rebinding).
 //
 // HTTP surface (JSON; errors {"error", "error_description"} with 4xx):
 //
@@ -18,8 +19,8 @@
 //	POST /v1/sign-document {"key": id, "document": base64, "attached": bool}
 //	                -> {"signature": base64 DER CMS, CAdES B-B, detached
 //	                unless attached}: for the allowed origins only (the
-//	                national portal), at most 8 MiB, each one logged with
-//	                the document's SHA-256
+//	                national portal), at most 8 MiB, never a login
+//	                statement, each one logged with the document's SHA-256
 //
 // GET /v1/keys without an Origin header is allowed (the CLI); POST always
 // needs an allowed Origin.
@@ -45,6 +46,7 @@ import (
 
 	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/ident"
+	"github.com/yagona/yagona/pkg/statement"
 )
 
 // Identity is one key and its certificate (and chain, issuer first).
@@ -239,9 +241,9 @@ func (a *Agent) sign(w http.ResponseWriter, r *http.Request, origin string) {
 	if !ok {
 		return
 	}
-	ch, err := ParseChallenge(in.ToSign)
+	ch, err := statement.Parse([]byte(in.ToSign))
 	if err != nil {
-		fail(w, apiErr{http.StatusForbidden, "bad_challenge", err.Error()})
+		fail(w, apiErr{http.StatusForbidden, "bad_challenge", "not a login statement this agent signs: " + err.Error()})
 		return
 	}
 	if ch.Origin != origin {
@@ -257,62 +259,6 @@ func (a *Agent) sign(w http.ResponseWriter, r *http.Request, origin string) {
 	}
 	a.cfg.Logger.InfoContext(r.Context(), "signed a login challenge", "origin", origin, "key", in.Key[:16])
 	writeJSON(w, http.StatusOK, map[string]string{"signature": base64.StdEncoding.EncodeToString(der)})
-}
-
-// Challenge is a parsed login challenge.
-type Challenge struct {
-	Origin, Request, Nonce string
-	IssuedAt               time.Time
-}
-
-// ParseChallenge reads a login challenge: exactly five lines, in order,
-// separated by "\n":
-//
-//	yagona-login-v1
-//	origin: <scheme://host[:port]>
-//	request: <id>
-//	nonce: <base64url>
-//	issued-at: <RFC 3339>
-func ParseChallenge(s string) (Challenge, error) {
-	var c Challenge
-	if len(s) > 2048 || strings.Contains(s, "\r") {
-		return c, errors.New("not a login challenge")
-	}
-	lines := strings.Split(s, "\n")
-	if len(lines) != 5 || lines[0] != "yagona-login-v1" {
-		return c, errors.New("not a login challenge")
-	}
-	field := func(line, name string) (string, error) {
-		v, ok := strings.CutPrefix(line, name+": ")
-		if !ok || v == "" || strings.TrimSpace(v) != v {
-			return "", fmt.Errorf("challenge line %q missing or malformed", name)
-		}
-		return v, nil
-	}
-	var err error
-	if c.Origin, err = field(lines[1], "origin"); err != nil {
-		return c, err
-	}
-	if !validOrigin(c.Origin) {
-		return c, errors.New("challenge origin is not scheme://host[:port]")
-	}
-	if c.Request, err = field(lines[2], "request"); err != nil {
-		return c, err
-	}
-	if c.Nonce, err = field(lines[3], "nonce"); err != nil {
-		return c, err
-	}
-	if n, err := base64.RawURLEncoding.DecodeString(c.Nonce); err != nil || len(n) < 32 {
-		return c, errors.New("challenge nonce must be at least 256 bits of base64url")
-	}
-	ts, err := field(lines[4], "issued-at")
-	if err != nil {
-		return c, err
-	}
-	if c.IssuedAt, err = time.Parse(time.RFC3339, ts); err != nil {
-		return c, errors.New("challenge issued-at is not RFC 3339")
-	}
-	return c, nil
 }
 
 // maxDocument caps a document the agent signs.
@@ -340,6 +286,12 @@ func (a *Agent) signDocument(w http.ResponseWriter, r *http.Request, origin stri
 	doc, err := base64.StdEncoding.DecodeString(in.Document)
 	if err != nil || len(doc) == 0 || len(doc) > maxDocument {
 		fail(w, apiErr{http.StatusBadRequest, "invalid_request", "document must be base64, 1 byte to 8 MiB"})
+		return
+	}
+	if statement.IsLoginStatement(doc) {
+		a.cfg.Logger.WarnContext(r.Context(), "refused to sign a login statement as a document", "origin", origin)
+		fail(w, apiErr{http.StatusUnprocessableEntity, "login_statement",
+			"this is a login statement, not a document: a login is signed through /v1/sign by the login page, never as a document"})
 		return
 	}
 	der, err := cms.Sign(doc, id.Certificate, id.Chain, id.Key, !in.Attached, a.cfg.Now())

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/yagona/yagona/pkg/cms"
+	"github.com/yagona/yagona/pkg/statement"
 )
 
 const page = "https://id.example.uz"
@@ -43,8 +44,15 @@ func newAgent(t *testing.T) (*Agent, string) {
 	return a, a.list[0].ID
 }
 
+// challenge is a login statement issued by the provider at origin.
 func challenge(origin string) string {
-	return strings.Join([]string{"yagona-login-v1", "origin: " + origin, "request: abc", "nonce: " + strings.Repeat("A", 43), "issued-at: 2026-11-23T10:00:00Z"}, "\n")
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	b, err := statement.Build(statement.Statement{Issuer: origin, ClientID: "rp", ClientName: "A service", Origin: origin,
+		Request: "abc", Nonce: strings.Repeat("A", 43), IssuedAt: at, ExpiresAt: at.Add(2 * time.Minute)})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 func call(a *Agent, method, host, origin, body string, hdr map[string]string) *httptest.ResponseRecorder {
@@ -100,7 +108,8 @@ func TestRefusals(t *testing.T) {
 		{"no origin", "127.0.0.1:8765", "", signBody(id, challenge(page)), 403},
 		{"rebinding host", "evil.example:8765", page, signBody(id, challenge(page)), 403},
 		{"extra line", "127.0.0.1:8765", page, signBody(id, challenge(page)+"\nmore: x"), 403},
-		{"wrong header", "127.0.0.1:8765", page, signBody(id, strings.Replace(challenge(page), "yagona-login-v1", "yagona-login-v2", 1)), 403},
+		{"wrong header", "127.0.0.1:8765", page, signBody(id, strings.Replace(challenge(page), "statement v2", "statement v3", 1)), 403},
+		{"version 1", "127.0.0.1:8765", page, signBody(id, "yagona-login-v1\norigin: "+page+"\nrequest: abc\nnonce: "+strings.Repeat("A", 43)+"\nissued-at: 2026-11-23T10:00:00Z"), 403},
 		{"CRLF", "127.0.0.1:8765", page, signBody(id, strings.ReplaceAll(challenge(page), "\n", "\r\n")), 403},
 		{"short nonce", "127.0.0.1:8765", page, signBody(id, strings.Replace(challenge(page), strings.Repeat("A", 43), "AAAA", 1)), 403},
 		{"arbitrary document", "127.0.0.1:8765", page, signBody(id, "I owe you 1,000,000 so'm"), 403},
@@ -135,12 +144,33 @@ func TestPreflight(t *testing.T) {
 	}
 }
 
-func FuzzParseChallenge(f *testing.F) {
-	f.Add(challenge(page))
-	f.Fuzz(func(t *testing.T, s string) {
-		c, err := ParseChallenge(s)
-		if err == nil && (!validOrigin(c.Origin) || c.Request == "" || strings.Count(s, "\n") != 4) {
-			t.Fatalf("accepted a bad challenge: %q", s)
-		}
-	})
+// TestSignDocument: a document is signed; a login statement, whole,
+// altered or cut short, is never signed as one.
+func TestSignDocument(t *testing.T) {
+	a, id := newAgent(t)
+	for _, tc := range []struct {
+		name, doc string
+		status    int
+		code      string
+	}{
+		{"document", "Contract no. 5", http.StatusOK, ""},
+		{"login statement", challenge(page), http.StatusUnprocessableEntity, "login_statement"},
+		{"altered login statement", strings.Replace(challenge(page), "A service", "Contract", 1), http.StatusUnprocessableEntity, "login_statement"},
+		{"truncated login statement", challenge(page)[:60], http.StatusUnprocessableEntity, "login_statement"},
+		{"CRLF login statement", strings.ReplaceAll(challenge(page), "\n", "\r\n"), http.StatusUnprocessableEntity, "login_statement"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, _ := json.Marshal(map[string]any{"key": id, "document": base64.StdEncoding.EncodeToString([]byte(tc.doc)), "attached": true})
+			req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8765/v1/sign-document", bytes.NewReader(b))
+			req.Header.Set("Origin", page)
+			req.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			a.Handler().ServeHTTP(w, req)
+			var out struct{ Error, Signature string }
+			_ = json.Unmarshal(w.Body.Bytes(), &out)
+			if w.Code != tc.status || out.Error != tc.code || (tc.code != "") != (out.Signature == "") {
+				t.Fatalf("got %d %s; want %d %s", w.Code, w.Body, tc.status, tc.code)
+			}
+		})
+	}
 }

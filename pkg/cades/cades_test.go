@@ -278,6 +278,33 @@ func TestSignerLevels(t *testing.T) {
 
 // TestCosign: a co-signature joins a detached or an attached signature
 // and keeps the first; a signature of another document is refused.
+// TestSignerRefusesLoginStatements: neither Sign nor Cosign signs a login
+// statement, whole or altered, at any level.
+func TestSignerRefusesLoginStatements(t *testing.T) {
+	f := newFixture(t)
+	s := Signer{Chain: []*x509.Certificate{f.signer, f.issuing}, Key: f.signerKey, TSA: f.tsaURL}
+	ctx := context.Background()
+	for _, doc := range []string{
+		"Yagona login statement v2\nI log in with my authentication key to the service named below.",
+		"yagona login statement v9\nanything",
+		"\uFEFFYagona login statement v2\r\nissuer: https://id.example.uz",
+		"yagona-login-v1\norigin: https://id.example.uz",
+	} {
+		for _, level := range []Level{LevelB, LevelT} {
+			if sig, err := s.Sign(ctx, []byte(doc), false, level); !errors.Is(err, ErrLoginStatement) || sig != nil {
+				t.Errorf("Sign %q at %s: %v", doc, level, err)
+			}
+		}
+		prev, err := cms.Sign([]byte(doc), f.signer, nil, f.signerKey, true, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Cosign(ctx, []byte(doc), prev, LevelB); !errors.Is(err, ErrLoginStatement) {
+			t.Errorf("Cosign %q: %v", doc, err)
+		}
+	}
+}
+
 func TestCosign(t *testing.T) {
 	f := newFixture(t)
 	s := Signer{Chain: []*x509.Certificate{f.signer, f.issuing}, Key: f.signerKey, TSA: f.tsaURL}

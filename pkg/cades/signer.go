@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/yagona/yagona/pkg/cms"
+	"github.com/yagona/yagona/pkg/statement"
 )
 
 // Level is a CAdES baseline level (ETSI EN 319 122-1 §6).
@@ -35,6 +36,12 @@ func ParseLevel(s string) (Level, error) {
 // the document, detached or attached.
 var ErrNotSignatureOf = errors.New("cades: not a valid signature of the document")
 
+// ErrLoginStatement is content that is a login statement
+// (statement.IsLoginStatement): a login is proved with the text the
+// identity provider issues, never signed as a document, so that a
+// document signature can never log anyone in.
+var ErrLoginStatement = errors.New("cades: this is a login statement, not a document: refusing to sign it as one")
+
 // Signer makes CAdES signatures with one person's key.
 type Signer struct {
 	Client                     // fetches time-stamps and OCSP responses
@@ -54,8 +61,12 @@ func (s Signer) now() time.Time {
 }
 
 // Sign signs doc at level, detached (the signature does not carry doc)
-// or attached.
+// or attached. It refuses a doc that is a login statement
+// (ErrLoginStatement).
 func (s Signer) Sign(ctx context.Context, doc []byte, detached bool, level Level) ([]byte, error) {
+	if statement.IsLoginStatement(doc) {
+		return nil, ErrLoginStatement
+	}
 	sign := cms.Sign
 	if s.PSS {
 		sign = cms.SignPSS
@@ -78,10 +89,14 @@ func (s Signer) Sign(ctx context.Context, doc []byte, detached bool, level Level
 
 // Cosign adds a signature at level (B-B or B-T) to prev, a signature of
 // doc, detached or attached as prev is; every earlier signature is kept
-// byte for byte, and the combined signature must verify.
+// byte for byte, and the combined signature must verify. Like Sign, it
+// refuses a doc that is a login statement.
 func (s Signer) Cosign(ctx context.Context, doc, prev []byte, level Level) ([]byte, error) {
 	if level == LevelLT {
 		return nil, errors.New("cades: a co-signature is made at B-B or B-T")
+	}
+	if statement.IsLoginStatement(doc) {
+		return nil, ErrLoginStatement
 	}
 	detached := true
 	if _, err := cms.Verify(prev, doc); err != nil {

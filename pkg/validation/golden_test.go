@@ -300,6 +300,12 @@ var goldenCases = []goldenCase{
 		twice := []pkcs7.Attribute{essFor(p.cert), essFor(p.cert)}
 		return Input{Signature: g.pkcs7Sign(p, pkcs7.SignerInfoConfig{ExtraSignedAttributes: twice}, nil)}
 	}},
+	{"format-failure-login-statement", func(g *golden) Input {
+		g.doc = []byte("Yagona login statement v2\nI log in with my authentication key to the service named below. This is not the signature of a document.\n" +
+			"issuer: https://id.example.uz\nclient-id: tax\nclient-name: Tax service\norigin: https://id.example.uz\nrequest: r1\n" +
+			"nonce: nMT2xaF2Qq3b0iBvKjB3wEkcVtN8PzR1yQ0aM9m1s7E\nissued-at: 1999-12-31T23:59:00Z\nexpires-at: 2000-01-01T00:01:00Z")
+		return Input{Signature: g.sign(g.person(g.ca, "31204900012345"), g.ca), Document: g.doc}
+	}},
 	{"hash-failure", func(g *golden) Input {
 		return Input{Signature: g.sign(g.person(g.ca, "31204900012345"), g.ca), Document: []byte("another document")}
 	}},

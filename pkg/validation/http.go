@@ -45,14 +45,24 @@ func Handler(v *Validator) http.Handler {
 }
 
 func readInput(w http.ResponseWriter, r *http.Request) (Input, int, string) {
-	sig, doc, digests, status, msg := readParts(w, r)
-	return Input{Signature: sig, Document: doc, Digests: digests}, status, msg
+	sig, doc, digests, head, status, msg := readParts(w, r)
+	return Input{Signature: sig, Document: doc, Digests: digests, Head: head}, status, msg
 }
 
-func readParts(w http.ResponseWriter, r *http.Request) (sig, doc []byte, digests map[crypto.Hash][]byte, status int, msg string) {
+// headWriter keeps the first HeadSize bytes written to it.
+type headWriter struct{ b []byte }
+
+func (h *headWriter) Write(p []byte) (int, error) {
+	if n := HeadSize - len(h.b); n > 0 {
+		h.b = append(h.b, p[:min(n, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func readParts(w http.ResponseWriter, r *http.Request) (sig, doc []byte, digests map[crypto.Hash][]byte, head []byte, status int, msg string) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
-		return nil, nil, nil, http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data or application/json"
+		return nil, nil, nil, nil, http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data or application/json"
 	}
 	switch mt {
 	case "application/json":
@@ -63,20 +73,20 @@ func readParts(w http.ResponseWriter, r *http.Request) (sig, doc []byte, digests
 		err := httpjson.Decode(w, r, httpjson.Rules{MaxBytes: MaxSignature*2 + MaxDocument*2}, &in)
 		var refused *httpjson.Error
 		if errors.As(err, &refused) {
-			return nil, nil, nil, refused.Status, refused.Detail
+			return nil, nil, nil, nil, refused.Status, refused.Detail
 		}
 		if sig, err = decodeSig([]byte(in.Signature)); err != nil {
-			return nil, nil, nil, http.StatusBadRequest, "signature: " + err.Error()
+			return nil, nil, nil, nil, http.StatusBadRequest, "signature: " + err.Error()
 		}
 		if in.Document != "" {
 			if doc, err = base64.StdEncoding.DecodeString(in.Document); err != nil {
-				return nil, nil, nil, http.StatusBadRequest, "document is not base64"
+				return nil, nil, nil, nil, http.StatusBadRequest, "document is not base64"
 			}
 			if len(doc) > MaxDocument {
-				return nil, nil, nil, http.StatusRequestEntityTooLarge, "document too large"
+				return nil, nil, nil, nil, http.StatusRequestEntityTooLarge, "document too large"
 			}
 		}
-		return sig, doc, digests, 0, ""
+		return sig, doc, digests, head, 0, ""
 	case "multipart/form-data":
 		r.Body = http.MaxBytesReader(w, r.Body, MaxSignature*2+MaxStreamed)
 		mr := multipart.NewReader(r.Body, params["boundary"])
@@ -88,44 +98,45 @@ func readParts(w http.ResponseWriter, r *http.Request) (sig, doc []byte, digests
 			if err != nil {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {
-					return nil, nil, nil, http.StatusRequestEntityTooLarge, "request too large"
+					return nil, nil, nil, nil, http.StatusRequestEntityTooLarge, "request too large"
 				}
-				return nil, nil, nil, http.StatusBadRequest, "malformed multipart body"
+				return nil, nil, nil, nil, http.StatusBadRequest, "malformed multipart body"
 			}
 			if part.FormName() == "document" {
 				if digests != nil {
-					return nil, nil, nil, http.StatusBadRequest, "one document part"
+					return nil, nil, nil, nil, http.StatusBadRequest, "one document part"
 				}
-				h256, h384, h512 := sha256.New(), sha512.New384(), sha512.New()
-				if _, err := io.Copy(io.MultiWriter(h256, h384, h512), part); err != nil {
-					return nil, nil, nil, http.StatusRequestEntityTooLarge, "document too large or cut off"
+				h256, h384, h512, hw := sha256.New(), sha512.New384(), sha512.New(), &headWriter{b: []byte{}}
+				if _, err := io.Copy(io.MultiWriter(h256, h384, h512, hw), part); err != nil {
+					return nil, nil, nil, nil, http.StatusRequestEntityTooLarge, "document too large or cut off"
 				}
 				digests = map[crypto.Hash][]byte{crypto.SHA256: h256.Sum(nil), crypto.SHA384: h384.Sum(nil), crypto.SHA512: h512.Sum(nil)}
+				head = hw.b
 				continue
 			}
 			limit := int64(MaxSignature * 2)
 			b, err := io.ReadAll(io.LimitReader(part, limit+1))
 			if err != nil {
-				return nil, nil, nil, http.StatusBadRequest, "cannot read a part"
+				return nil, nil, nil, nil, http.StatusBadRequest, "cannot read a part"
 			}
 			if int64(len(b)) > limit {
-				return nil, nil, nil, http.StatusRequestEntityTooLarge, part.FormName() + " too large"
+				return nil, nil, nil, nil, http.StatusRequestEntityTooLarge, part.FormName() + " too large"
 			}
 			switch part.FormName() {
 			case "signature":
 				if sig, err = decodeSig(b); err != nil {
-					return nil, nil, nil, http.StatusBadRequest, "signature: " + err.Error()
+					return nil, nil, nil, nil, http.StatusBadRequest, "signature: " + err.Error()
 				}
 			default:
-				return nil, nil, nil, http.StatusBadRequest, "unknown part " + part.FormName()
+				return nil, nil, nil, nil, http.StatusBadRequest, "unknown part " + part.FormName()
 			}
 		}
 		if sig == nil {
-			return nil, nil, nil, http.StatusBadRequest, "a signature part is required"
+			return nil, nil, nil, nil, http.StatusBadRequest, "a signature part is required"
 		}
-		return sig, doc, digests, 0, ""
+		return sig, doc, digests, head, 0, ""
 	}
-	return nil, nil, nil, http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data or application/json"
+	return nil, nil, nil, nil, http.StatusUnsupportedMediaType, "Content-Type must be multipart/form-data or application/json"
 }
 
 // decodeSig accepts DER, PEM (CMS or PKCS7) or base64.

@@ -35,10 +35,14 @@ const (
 	CSigningTime        = "signing_time"        // signingTime attribute present (claimed, never proof)
 	CSignatureTimeStamp = "signature_timestamp" // a valid signature time-stamp present
 	CAlgorithm          = "algorithm"           // digest and key strong enough (no SHA-1, RSA >= 2048)
+	CLoginStatement     = "login_statement"     // the signed content is not a login statement (checked and reported when it is)
 )
 
+// loginStatementDetail is the login_statement check's failure, in words.
+const loginStatementDetail = "this is a login statement, not a document: it proves a login to a service, and is never a document signature"
+
 var allConstraints = []string{CFormat, CContentType, CMessageDigest, CSignature, CSigningCertRef, CChain, CKeyUsage,
-	CValidity, CRevocation, CSigningTime, CSignatureTimeStamp, CAlgorithm}
+	CValidity, CRevocation, CSigningTime, CSignatureTimeStamp, CAlgorithm, CLoginStatement}
 
 // Policy is a validation policy held as data (configs/validation-policy.yaml).
 type Policy struct {

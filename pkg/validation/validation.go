@@ -20,6 +20,13 @@
 // revocation). A status that cannot be learnt is INDETERMINATE TRY_LATER,
 // never a bare failure. Nothing is fetched for a certificate before its
 // chain is validated.
+//
+// A signature whose signed content (attached, or the detached document
+// given) is a login statement (pkg/statement) is not a document
+// signature, whatever else holds: TOTAL-FAILED FORMAT_FAILURE under the
+// login_statement constraint, a check recorded only when it applies
+// (docs/signatures.md says why). When only the document's digests are
+// given, its first bytes (Input.Head) are what is checked.
 package validation
 
 import (
@@ -38,6 +45,7 @@ import (
 
 	"github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/ident"
+	"github.com/yagona/yagona/pkg/statement"
 	"github.com/yagona/yagona/pkg/trust"
 )
 
@@ -75,8 +83,15 @@ type Input struct {
 	// streamed upload, or a decision registered by its hash): by
 	// crypto.SHA256, SHA384, SHA512.
 	Digests map[crypto.Hash][]byte
-	Time    time.Time // validation time; zero: now
+	// Head is the start of the detached document (HeadSize bytes, or all
+	// of a shorter one) when only its Digests are given: enough to
+	// recognise a login statement. Nil: unknown.
+	Head []byte
+	Time time.Time // validation time; zero: now
 }
+
+// HeadSize is how much of a streamed document Input.Head keeps.
+const HeadSize = 128
 
 // Report is the result, the same for the same input, policy and time.
 type Report struct {
@@ -186,8 +201,13 @@ func (v *Validator) Validate(ctx context.Context, in Input) *Report {
 		return rep
 	}
 	rep.Indication = TotalPassed
+	content := signed.Content
+	if content == nil {
+		content = in.Head
+	}
+	login := statement.IsLoginStatement(content)
 	for _, s := range signed.Signers {
-		sr := v.signer(ctx, signed, s, vt)
+		sr := v.signer(ctx, signed, s, vt, login)
 		if rank[sr.Indication] > rank[rep.Indication] {
 			rep.Indication, rep.SubIndication = sr.Indication, sr.SubIndication
 		}
@@ -223,7 +243,9 @@ func (o *outcome) check(c string, ok bool, ind, sub, detail string) bool {
 	return ok || l != Fail
 }
 
-func (v *Validator) signer(ctx context.Context, sd *cms.Signed, s cms.Signer, vt time.Time) SignerReport {
+// signer validates one signer of sd; login is set when the signed content
+// is a login statement.
+func (v *Validator) signer(ctx context.Context, sd *cms.Signed, s cms.Signer, vt time.Time, login bool) SignerReport {
 	r := SignerReport{Indication: TotalPassed, BestSignatureTime: vt, ProofOfExistence: "validation-time"}
 	o := &outcome{r: &r, p: v.Policy}
 	if !s.SigningTime.IsZero() {
@@ -260,6 +282,9 @@ func (v *Validator) signer(ctx context.Context, sd *cms.Signed, s cms.Signer, vt
 	o.check(CContentType, true, "", "", "")
 	o.check(CMessageDigest, true, "", "", s.DigestAlgorithm)
 	o.check(CSignature, true, "", "", "")
+	if login {
+		o.check(CLoginStatement, false, TotalFailed, FormatFailure, loginStatementDetail)
+	}
 	weak := ""
 	if k, ok := c.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() < 2048 {
 		weak = fmt.Sprintf("RSA key of %d bits", k.N.BitLen())

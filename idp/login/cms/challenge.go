@@ -5,28 +5,25 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/yagona/yagona/idp/login"
 	"github.com/yagona/yagona/pkg/httpjson"
+	"github.com/yagona/yagona/pkg/statement"
 )
 
-// The challenge a client signs. ToSign is exactly (lines separated by
-// "\n", no final newline):
-//
-//	yagona-login-v1
-//	origin: <issuer>
-//	request: <login request id>
-//	nonce: <256-bit random, base64url>
-//	issued-at: <RFC 3339 UTC>
-const toSignHeader = "yagona-login-v1"
-
 // challenge is kept for a login request until it is answered (once).
+// ToSign is the login statement (pkg/statement) the person signs: it
+// names the provider, the service, the login page's origin, the request,
+// a fresh nonce and its lifetime.
 type challenge struct {
 	ToSign  string    `json:"to_sign"`
 	Browser string    `json:"browser"`
 	Issued  time.Time `json:"issued"`
+	Nonce   string    `json:"nonce"`
 }
 
 const (
@@ -62,15 +59,53 @@ func (s *steps) begin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.h.Now().UTC().Truncate(time.Second)
-	toSign := strings.Join([]string{toSignHeader, "origin: " + s.h.Issuer(), "request: " + in.Request,
-		"nonce: " + nonce(), "issued-at: " + now.Format(time.RFC3339)}, "\n")
-	ch := challenge{ToSign: toSign, Browser: req.Browser(), Issued: now}
+	st := s.statement(req, now)
+	text, err := statement.Build(st)
+	if err != nil {
+		login.WriteError(w, &login.Error{Status: http.StatusInternalServerError, Code: login.CodeUnavailable,
+			Detail: "cannot word the login statement", Key: "error.server"})
+		return
+	}
+	toSign := string(text)
+	ch := challenge{ToSign: toSign, Browser: req.Browser(), Issued: now, Nonce: st.Nonce}
 	if err := s.h.Put(ctx, kindChallenge, in.Request, ch, s.ttl); err != nil {
 		login.WriteError(w, login.Unavailable())
 		return
 	}
 	s.h.Count("challenge")
 	httpjson.Write(w, http.StatusOK, map[string]any{"to_sign": toSign, "expires_in": int(s.ttl / time.Second)})
+}
+
+// statement is the login statement of a fresh challenge for req, issued
+// at now.
+func (s *steps) statement(req login.Request, now time.Time) statement.Statement {
+	name := printable(req.ClientName())
+	if name == "" {
+		name = req.ClientID()
+	}
+	return statement.Statement{Issuer: s.h.Issuer(), ClientID: req.ClientID(), ClientName: name,
+		Origin: origin(s.h.Issuer()), Request: req.ID(), Nonce: nonce(), IssuedAt: now, ExpiresAt: now.Add(s.ttl)}
+}
+
+// printable is name on one line, without control characters, trimmed.
+func printable(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(name, "?"))
+	return strings.TrimSpace(name)
+}
+
+// origin is the scheme://host[:port] of the provider's URL (its login
+// page's origin).
+func origin(issuer string) string {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return issuer
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // intake refuses a source past its failed attempts, then reads the body

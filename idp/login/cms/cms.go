@@ -1,9 +1,11 @@
 // Package cms is the CMS challenge login method: the provider issues a
-// challenge naming itself, the login request and a fresh nonce; the
+// login statement (pkg/statement) naming itself, the service, the login
+// page's origin, the login request, a fresh nonce and its lifetime; the
 // person's signer (the local signing agent, the CLI, OpenSSL) signs it as
 // CMS SignedData (RFC 5652) with the key of their authentication
-// certificate, and the provider checks the signature, then the
-// certificate (docs/login.md).
+// certificate, and the provider checks that the signed content is exactly
+// this login's statement, the signature, then the certificate
+// (docs/login.md).
 //
 // Steps: POST /login/challenge (begin) answers {"to_sign", "expires_in"};
 // POST /login/certificate (finish) takes {"request", "signature"} and

@@ -21,6 +21,7 @@ import (
 	"github.com/yagona/yagona/idp/login/logintest"
 	"github.com/yagona/yagona/idp/pages"
 	cmssig "github.com/yagona/yagona/pkg/cms"
+	"github.com/yagona/yagona/pkg/statement"
 )
 
 const reqID = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -92,6 +93,21 @@ func (f *fixture) sign(content string, detached bool) string {
 	return base64.StdEncoding.EncodeToString(der)
 }
 
+// other is the statement text with edit applied: a statement that parses
+// but is not the one issued.
+func (f *fixture) other(text string, edit func(s *statement.Statement)) string {
+	st, err := statement.Parse([]byte(text))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	edit(&st)
+	b, err := statement.Build(st)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return string(b)
+}
+
 func (f *fixture) finish(sig string) (int, map[string]any) {
 	return f.postJSON(PathCertificate, map[string]string{"request": reqID, "signature": sig})
 }
@@ -154,6 +170,27 @@ func TestSteps(t *testing.T) {
 		{"detached over other bytes", func(f *fixture) (int, map[string]any) {
 			return f.finish(f.sign(strings.Replace(f.begin(), "nonce: ", "nonce: x", 1), true))
 		}, http.StatusBadRequest, codeInvalidSignature, true},
+		{"an earlier statement of this login", func(f *fixture) (int, map[string]any) {
+			first := f.begin()
+			f.begin()
+			return f.finish(f.sign(first, false))
+		}, http.StatusBadRequest, codeInvalidSignature, true},
+		{"a statement for another service", func(f *fixture) (int, map[string]any) {
+			return f.finish(f.sign(f.other(f.begin(), func(s *statement.Statement) { s.ClientID = "rp2" }), false))
+		}, http.StatusBadRequest, codeInvalidSignature, true},
+		{"a statement for another login", func(f *fixture) (int, map[string]any) {
+			return f.finish(f.sign(f.other(f.begin(), func(s *statement.Statement) { s.Request = strings.Repeat("C", 43) }), true))
+		}, http.StatusBadRequest, codeInvalidSignature, true},
+		{"an altered statement", func(f *fixture) (int, map[string]any) {
+			return f.finish(f.sign(strings.Replace(f.begin(), "Service rp1", "Service rp1 (trusted)", 1), false))
+		}, http.StatusBadRequest, codeInvalidSignature, true},
+		{"a document", func(f *fixture) (int, map[string]any) { f.begin(); return f.finish(f.sign("Contract no. 5", false)) },
+			http.StatusBadRequest, codeInvalidSignature, true},
+		{"the provider's issuer changed", func(f *fixture) (int, map[string]any) {
+			sig := f.sign(f.begin(), false)
+			f.h.IssuerURL = "https://id2.example"
+			return f.finish(sig)
+		}, http.StatusBadRequest, codeInvalidSignature, true},
 		{"malformed CMS", func(f *fixture) (int, map[string]any) { f.begin(); return f.finish("MIIBAgMEBQ==") },
 			http.StatusBadRequest, codeInvalidSignature, true},
 		{"not base64", func(f *fixture) (int, map[string]any) { f.begin(); return f.finish("%%%") },
@@ -194,18 +231,36 @@ func TestSteps(t *testing.T) {
 	}
 }
 
-// TestChallengeText: the text names the issuer and the request, and
-// changes every time.
+// TestChallengeText: the text is a login statement naming the issuer,
+// the service, the page's origin and the request, valid for the
+// challenge's lifetime, and changes every time.
 func TestChallengeText(t *testing.T) {
 	f := newFixture(t)
 	a, b := f.begin(), f.begin()
-	lines := strings.Split(a, "\n")
-	if len(lines) != 5 || lines[0] != toSignHeader || lines[1] != "origin: https://id.example" || lines[2] != "request: "+reqID ||
-		!strings.HasPrefix(lines[3], "nonce: ") || !strings.HasPrefix(lines[4], "issued-at: ") {
-		t.Fatalf("to_sign:\n%s", a)
+	st, err := statement.Parse([]byte(a))
+	if err != nil {
+		t.Fatalf("%v\nto_sign:\n%s", err, a)
+	}
+	issued := f.now.UTC().Truncate(time.Second)
+	want := statement.Statement{Issuer: "https://id.example", ClientID: "rp1", ClientName: "Service rp1", Origin: "https://id.example",
+		Request: reqID, Nonce: st.Nonce, IssuedAt: issued, ExpiresAt: issued.Add(120 * time.Second)}
+	if st != want {
+		t.Fatalf("statement %+v\nwant %+v", st, want)
 	}
 	if a == b {
 		t.Fatal("two challenges are the same")
+	}
+}
+
+// TestNotThisStatement: the refusal of another statement says so in
+// words.
+func TestNotThisStatement(t *testing.T) {
+	f := newFixture(t)
+	first := f.begin()
+	f.begin()
+	_, out := f.finish(f.sign(first, false))
+	if d, _ := out["error_description"].(string); !strings.Contains(d, "not this login's statement") {
+		t.Fatalf("answer %v", out)
 	}
 }
 

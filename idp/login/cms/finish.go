@@ -14,6 +14,7 @@ import (
 	"github.com/yagona/yagona/idp/login"
 	cmssig "github.com/yagona/yagona/pkg/cms"
 	"github.com/yagona/yagona/pkg/httpjson"
+	"github.com/yagona/yagona/pkg/statement"
 )
 
 // Codes of this method's refusals, besides the login API's shared ones.
@@ -62,6 +63,9 @@ func (s *steps) login(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if e != nil {
 		return "", e
 	}
+	if e := s.checkStatement(ch, req); e != nil {
+		return "", e
+	}
 	return s.h.Complete(ctx, w, r, req, login.Proof{Method: Name, Leaf: leaf, Extra: extra})
 }
 
@@ -83,7 +87,10 @@ func verifyChallenge(sig, toSign string) (*x509.Certificate, []*x509.Certificate
 		return nil, nil, refused(reason(err))
 	}
 	if !bytes.Equal(signed.Content, []byte(toSign)) {
-		return nil, nil, refused("the signed content is not the challenge")
+		if statement.IsLoginStatement(signed.Content) {
+			return nil, nil, refused("the signed content is a login statement, but not this login's statement: ask for a new one and sign it unchanged")
+		}
+		return nil, nil, refused("the signed content is not this login's statement")
 	}
 	if len(signed.Signers) != 1 {
 		return nil, nil, refused("exactly one signer is expected")
@@ -92,6 +99,24 @@ func verifyChallenge(sig, toSign string) (*x509.Certificate, []*x509.Certificate
 		return nil, nil, refused("no signer certificate")
 	}
 	return signed.Signers[0].Certificate, signed.Certificates, nil
+}
+
+// checkStatement re-reads the issued statement and checks it names this
+// provider, the request's service and request, the challenge's nonce, and
+// has not expired (defence in depth: the signed content already equals
+// the statement issued for this request).
+func (s *steps) checkStatement(ch *challenge, req login.Request) *login.Error {
+	st, err := statement.Parse([]byte(ch.ToSign))
+	switch {
+	case err != nil:
+		return refused("the signed content is not a login statement of this version")
+	case st.Issuer != s.h.Issuer() || st.ClientID != req.ClientID() || st.Request != req.ID() || st.Nonce != ch.Nonce:
+		return refused("the signed content is not this login's statement")
+	case !s.h.Now().Before(st.ExpiresAt):
+		return &login.Error{Status: http.StatusBadRequest, Code: codeChallengeExpired, Key: "error.request_expired",
+			Detail: "the login statement expired; ask for a new one"}
+	}
+	return nil
 }
 
 func refused(detail string) *login.Error {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	cmssig "github.com/yagona/yagona/pkg/cms"
+	"github.com/yagona/yagona/pkg/statement"
 )
 
 // FuzzLoginSignature drives the CMS intake of the login: the signature
@@ -18,6 +19,6 @@ func FuzzLoginSignature(f *testing.F) {
 			return
 		}
 		_, _ = cmssig.Verify(der, nil)
-		_, _ = cmssig.Verify(der, []byte(toSignHeader))
+		_, _ = cmssig.Verify(der, []byte(statement.Header))
 	})
 }

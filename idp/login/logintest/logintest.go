@@ -44,16 +44,18 @@ func New(issuer, next string) *Host {
 	return &Host{IssuerURL: issuer, Next: next, requests: map[string]*Request{}, state: map[string][]byte{}}
 }
 
-// Request is a pending login request of the Host.
+// Request is a pending login request of the Host. Its client's name is
+// "Service <client id>".
 type Request struct {
 	id, clientID string
 	mu           sync.Mutex
 	browser      string
 }
 
-func (r *Request) ID() string       { return r.id }
-func (r *Request) ClientID() string { return r.clientID }
-func (r *Request) Browser() string  { r.mu.Lock(); defer r.mu.Unlock(); return r.browser }
+func (r *Request) ID() string         { return r.id }
+func (r *Request) ClientID() string   { return r.clientID }
+func (r *Request) ClientName() string { return "Service " + r.clientID }
+func (r *Request) Browser() string    { r.mu.Lock(); defer r.mu.Unlock(); return r.browser }
 
 // Rebind moves the request to another browser.
 func (r *Request) Rebind(browser string) { r.mu.Lock(); r.browser = browser; r.mu.Unlock() }
