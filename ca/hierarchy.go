@@ -335,7 +335,11 @@ func (a *Authority) SystemCertificate(ctx context.Context, ks KeyStore, sc Syste
 			return cur, key, nil
 		}
 	}
-	subj, err := systemSubject(a.cfg.Issuer.Cert.Subject.Organization[0], systemName(sc))
+	org := a.cfg.Issuer.Cert.Subject.Organization[0]
+	if sc.Kind == "tls" {
+		org = "" // Baseline Requirements: an organizationName needs locality and province (docs/profiles.md)
+	}
+	subj, err := systemSubject(org, systemName(sc))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -404,9 +408,17 @@ func (a *Authority) SystemCertificate(ctx context.Context, ks KeyStore, sc Syste
 
 // currentProfile reports whether cur has the profile its kind has now:
 // an OCSP signer made before it lost its CRL distribution point and
-// policies is reissued.
+// policies is reissued, and so is a TLS certificate that names an
+// organization or lives longer than the validity configured now (one
+// made before the Baseline Requirements' 200-day limit).
 func currentProfile(cur *x509.Certificate, sc SystemCert) bool {
-	return sc.Kind != "ocsp" || (len(cur.CRLDistributionPoints) == 0 && len(cur.Policies) == 0)
+	switch sc.Kind {
+	case "ocsp":
+		return len(cur.CRLDistributionPoints) == 0 && len(cur.Policies) == 0
+	case "tls":
+		return len(cur.Subject.Organization) == 0 && cur.NotAfter.Sub(cur.NotBefore) <= sc.Validity+backdate
+	}
+	return true
 }
 
 func systemName(sc SystemCert) string {

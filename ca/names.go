@@ -93,13 +93,14 @@ func subject(p store.Person, org *store.Organization, title string) ([]byte, err
 	return asn1.Marshal(rdn)
 }
 
-// systemSubject names a CA or system certificate.
+// systemSubject names a CA or system certificate; an empty org leaves
+// out the organizationName.
 func systemSubject(org, cn string) ([]byte, error) {
-	rdn := pkix.RDNSequence{
-		{{Type: oidCountry, Value: printable(countryCode)}},
-		{{Type: oidOrganization, Value: utf8String(org)}},
-		{{Type: oidCommonName, Value: utf8String(cn)}},
+	rdn := pkix.RDNSequence{{{Type: oidCountry, Value: printable(countryCode)}}}
+	if org != "" {
+		rdn = append(rdn, pkix.RelativeDistinguishedNameSET{{Type: oidOrganization, Value: utf8String(org)}})
 	}
+	rdn = append(rdn, pkix.RelativeDistinguishedNameSET{{Type: oidCommonName, Value: utf8String(cn)}})
 	return asn1.Marshal(rdn)
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/yagona/yagona/ca"
 	"github.com/yagona/yagona/configs"
 	"github.com/yagona/yagona/pkg/kms"
 )
@@ -204,6 +205,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Jobs.Lease != 0 && (c.Jobs.Lease < 3*time.Second || c.Jobs.Lease > time.Hour) {
 		bad("jobs.lease: %v is outside 3s..1h", c.Jobs.Lease)
+	}
+	if c.CA.TLSCertValidity < 0 || c.CA.TLSCertValidity > ca.MaxTLSCertValidity {
+		bad("ca.tls_cert_validity: %v is outside 0..%v (Baseline Requirements: at most 200 days; zero: %v)",
+			c.CA.TLSCertValidity, ca.MaxTLSCertValidity, ca.DefaultTLSCertValidity)
 	}
 	if c.CA.CRLShardWidth < 0 || (c.CA.CRLShardWidth > 0 && c.CA.CRLShardWidth < time.Hour) {
 		bad("ca.crl_shard_width: %v must be 0 (one CRL) or at least 1h", c.CA.CRLShardWidth)

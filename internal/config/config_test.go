@@ -45,12 +45,12 @@ func TestConfigErrors(t *testing.T) {
 	dev, _ := configs.Files.ReadFile(configs.Default)
 	bad := strings.NewReplacer("https: 127.0.0.1:8443", "https: nonsense", "cache: memory", "cache: memcached",
 		"policy: 2.999.860.1.1", "policy: not-an-oid", "[clientAuth, emailProtection]", "[clientAuth, telepathy]",
-		"crl_shard_width: 24h", "crl_shard_width: 5m").Replace(string(dev)) + "jobs:\n  lease: 1s\n"
+		"crl_shard_width: 24h", "crl_shard_width: 5m", "tls_cert_validity: 4752h", "tls_cert_validity: 8760h").Replace(string(dev)) + "jobs:\n  lease: 1s\n"
 	_, err := Parse([]byte(bad))
 	if err == nil {
 		t.Fatal("bad config accepted")
 	}
-	for _, want := range []string{"listen.https", "cache", "profiles.citizen.policy", "telepathy", "crl_shard_width", "jobs.lease"} {
+	for _, want := range []string{"listen.https", "cache", "profiles.citizen.policy", "telepathy", "crl_shard_width", "jobs.lease", "tls_cert_validity"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}

@@ -192,7 +192,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, 
 	a.ocspSC = ca.SystemCert{Kind: "ocsp", CertPath: cfg.DataPath("certs/ocsp.pem"), KeyURI: cfg.Keys.OCSP,
 		Validity: orDefault(cfg.CA.OCSPCertValidity, 90*24*time.Hour)}
 	a.tlsSC = ca.SystemCert{Kind: "tls", CertPath: cfg.DataPath("certs/tls.pem"), KeyURI: cfg.Keys.TLS, Hosts: cfg.TLSHosts,
-		Validity: orDefault(cfg.CA.TLSCertValidity, 365*24*time.Hour)}
+		Validity: orDefault(cfg.CA.TLSCertValidity, ca.DefaultTLSCertValidity)}
 	ocspCert, ocspKey, err := a.auth.SystemCertificate(ctx, ks, a.ocspSC)
 	if err != nil {
 		return nil, err
