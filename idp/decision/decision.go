@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/yagona/yagona/idp"
@@ -89,7 +90,23 @@ type Config struct {
 // Service is the workflow with its HTTP surface.
 type Service struct {
 	cfg Config
+	bg  sync.WaitGroup // deliveries started by state changes (deliverSoon)
 }
+
+// deliverSoon sweeps in the background, so that the webhook of a state
+// change goes out now rather than at the next round of the job; Wait
+// waits for it.
+func (s *Service) deliverSoon(ctx context.Context) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.Sweep(context.WithoutCancel(ctx))
+	}()
+}
+
+// Wait returns when the background deliveries started by state changes
+// have ended. Call it before closing the store.
+func (s *Service) Wait() { s.bg.Wait() }
 
 // New returns the service.
 func New(cfg Config) *Service {

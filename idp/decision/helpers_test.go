@@ -115,6 +115,9 @@ func newEnv(t *testing.T) *env {
 	e := &env{t: t, pki: p, store: st, clock: clk, mux: http.NewServeMux()}
 	e.svc = decision.New(decision.Config{Store: st, Validator: v, Tokens: testTokens{}, PublicURL: "https://id.test", Now: clk.Now})
 	e.svc.Register(e.mux)
+	// Cleanups run last-first: background deliveries end before the store
+	// closes and its directory is removed.
+	t.Cleanup(e.svc.Wait)
 	return e
 }
 

@@ -131,7 +131,7 @@ func (s *Service) sign(ctx context.Context, id string, p *Principal, der []byte)
 		return view{}, err
 	}
 	if d.State == store.DecisionFinal {
-		go s.Sweep(context.WithoutCancel(ctx)) // deliver now rather than at the next round
+		s.deliverSoon(ctx)
 	}
 	return s.view(ctx, d)
 }
@@ -195,6 +195,6 @@ func (s *Service) setState(w http.ResponseWriter, r *http.Request, d store.Decis
 		return
 	}
 	d = nd
-	go s.Sweep(context.WithoutCancel(r.Context()))
+	s.deliverSoon(r.Context())
 	s.writeView(w, r, d)
 }

@@ -339,6 +339,9 @@ func orDefault(d, def time.Duration) time.Duration {
 }
 
 func (a *Server) Close() {
+	if a.decide != nil {
+		a.decide.Wait() // webhook deliveries in flight end before the store closes
+	}
 	if a.local != nil {
 		_ = a.local.Close()
 	}
