@@ -82,9 +82,9 @@ func ocspStatus(c store.Certificate) responder.CertStatus {
 // anchor per root, with the issuing CA under the root it chains to.
 func holderTrust(cfg Config) (*trust.Verifier, error) {
 	certs := append(append([]*x509.Certificate{}, cfg.Roots...), cfg.Issuer.Cert)
-	anchors, err := trust.AnchorsFrom(certs, func(i int, r *x509.Certificate) string { return fmt.Sprintf("root %d: %s", i+1, r.Subject.CommonName) })
+	tv, err := trust.VerifierFrom(certs, func(i int, r *x509.Certificate) string { return fmt.Sprintf("root %d: %s", i+1, r.Subject.CommonName) })
 	if err != nil {
 		return nil, fmt.Errorf("ca: roots: %w", err)
 	}
-	return trust.NewVerifier(anchors...)
+	return tv, nil
 }

@@ -129,16 +129,12 @@ func (g *globals) verifyOffline(trustFile string, args []string) error {
 	if err != nil {
 		return err
 	}
-	anchors, err := trust.AnchorsFrom(certs, func(i int, r *x509.Certificate) string {
+	tv, err := trust.VerifierFrom(certs, func(i int, r *x509.Certificate) string {
 		return fmt.Sprintf("trust-%d: %s", i+1, r.Subject.CommonName)
 	})
 	if errors.Is(err, trust.ErrNoRoot) {
 		return errors.New("--trust holds no self-signed root")
 	}
-	if err != nil {
-		return err
-	}
-	tv, err := trust.NewVerifier(anchors...)
 	if err != nil {
 		return err
 	}

@@ -182,13 +182,9 @@ func (c Client) now() time.Time {
 
 // verifierFor makes a trust verifier with roots as anchors.
 func verifierFor(roots []*x509.Certificate) (*trust.Verifier, error) {
-	anchors, err := trust.AnchorsFrom(roots, func(i int, r *x509.Certificate) string {
+	tv, err := trust.VerifierFrom(roots, func(i int, r *x509.Certificate) string {
 		return fmt.Sprintf("anchor-%d: %s", i+1, r.Subject.CommonName)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("cades: trust anchor: %w", err)
-	}
-	tv, err := trust.NewVerifier(anchors...)
 	if err != nil {
 		return nil, fmt.Errorf("cades: trust anchor: %w", err)
 	}

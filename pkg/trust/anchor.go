@@ -120,6 +120,16 @@ func AnchorsFrom(certs []*x509.Certificate, name func(i int, root *x509.Certific
 	return out, nil
 }
 
+// VerifierFrom is NewVerifier over AnchorsFrom(certs, name): a bundle of
+// roots and intermediates, as a trust file or a configuration holds it.
+func VerifierFrom(certs []*x509.Certificate, name func(i int, root *x509.Certificate) string) (*Verifier, error) {
+	anchors, err := AnchorsFrom(certs, name)
+	if err != nil {
+		return nil, err
+	}
+	return NewVerifier(anchors...)
+}
+
 func isCA(c *x509.Certificate) bool { return c.BasicConstraintsValid && c.IsCA }
 
 // selfSigned reports whether c names itself as issuer and its signature
